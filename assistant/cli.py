@@ -1,0 +1,324 @@
+"""The ``wenshu`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write YYYY-MM-DD") from exc
+
+
+# --- wenshu demo build --------------------------------------------------------
+def cmd_demo_build(args: argparse.Namespace) -> int:
+    from assistant.workspace import DEMO_SEED, build_demo_with_progress, default_demo_path
+
+    out = Path(args.out) if args.out else default_demo_path()
+    as_of = args.as_of or date.today()
+    info = build_demo_with_progress(out, scale=args.scale, as_of=as_of, seed=args.seed if args.seed is not None else DEMO_SEED)
+    console.print(
+        f"[green]built[/] {info.path}  scale={info.scale:g} seed={info.seed} as_of={info.as_of}  "
+        f"{info.size_bytes / 1e6:.1f} MB in {info.seconds:.1f} s"
+    )
+    table = RichTable("table", "rows")
+    for name, count in sorted(info.row_counts.items()):
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    return 0
+
+
+# --- wenshu catalog check / list ----------------------------------------------
+def _load_catalog(path: str | None):
+    from assistant.catalog import load_catalog
+    from assistant.resources import demo_catalog_dir
+
+    return load_catalog(Path(path) if path else demo_catalog_dir())
+
+
+def cmd_catalog_check(args: argparse.Namespace) -> int:
+    from assistant.catalog import CatalogError, check_catalog
+
+    try:
+        catalog = _load_catalog(args.catalog)
+    except CatalogError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]✗[/] {problem}", highlight=False)
+        err.print(f"[red]{len(exc.problems)} problem(s)[/]")
+        return 1
+    schema = None
+    if not args.no_db:
+        from assistant.execute import SandboxedDatabase
+        from assistant.workspace import ensure_demo_database
+
+        db_path = Path(args.db) if args.db else ensure_demo_database()
+        with SandboxedDatabase(db_path) as database:
+            schema = database.schema()
+    problems = check_catalog(catalog, schema)
+    for problem in problems:
+        err.print(f"[red]✗[/] {problem}", highlight=False)
+    if problems:
+        err.print(f"[red]{len(problems)} problem(s)[/] in catalog '{catalog.name}'")
+        return 1
+    against = " against the database" if schema is not None else ""
+    console.print(
+        f"[green]✓[/] catalog '{catalog.name}' is valid{against}: {len(catalog.metrics)} metrics, "
+        f"{len(catalog.dimensions)} dimensions, {len(catalog.tables)} tables, {len(catalog.joins)} joins"
+    )
+    return 0
+
+
+def cmd_catalog_list(args: argparse.Namespace) -> int:
+    catalog = _load_catalog(args.catalog)
+    if args.json:
+        print(json.dumps(catalog.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return 0
+    metrics = RichTable("id", "指标", "metric", "definition", "unit", "tier", "owner", title=f"{catalog.title.zh} · {catalog.title.en} — metrics")
+    for m in catalog.metrics:
+        if m.kind == "ratio":
+            definition = f"{m.numerator} / {m.denominator}"
+        elif m.kind == "derived":
+            definition = m.formula or ""
+        else:
+            what = f"{m.agg}({m.expr or '*'})"
+            definition = f"{what} on {m.table}" + (f" where {' and '.join(m.filters)}" if m.filters else "") + f" [{m.time_column}]"
+        metrics.add_row(m.id, m.label.zh, m.label.en, definition, m.unit.zh, m.tier, m.owner)
+    console.print(metrics)
+    dims = RichTable("name", "维度", "dimension", "column(s)", "synonyms", title="dimensions")
+    for d in catalog.dimensions:
+        dims.add_row(d.name, d.label.zh, d.label.en, ", ".join(str(c.column) for c in d.columns), ", ".join(d.synonyms.all()[:6]))
+    console.print(dims)
+    console.print("time grains: day, week, month, quarter, year · default window: " + catalog.defaults.time_window)
+    return 0
+
+
+# --- wenshu query ------------------------------------------------------------
+def _parse_filter(text: str):
+    from assistant.plan import Filter
+
+    for token, op in (("!=", "!="), (">=", ">="), ("<=", "<="), ("=", "="), (">", ">"), ("<", "<")):
+        if token in text:
+            dim, _, raw = text.partition(token)
+            values = [v.strip() for v in raw.split(",") if v.strip()]
+            if op == "=" and len(values) > 1:
+                op = "in"
+            elif op == "!=" and len(values) > 1:
+                op = "not_in"
+            parsed: list[Any] = []
+            for v in values:
+                try:
+                    parsed.append(float(v) if op in (">", ">=", "<", "<=") else v)
+                except ValueError:
+                    parsed.append(v)
+            return Filter(dimension=dim.strip(), op=op, values=tuple(parsed))
+    raise argparse.ArgumentTypeError(f"filter '{text}' should look like region=华东 or channel!=线上 or region=华东,华南")
+
+
+def _parse_having(text: str, metrics: tuple[str, ...]):
+    from assistant.plan import Having
+
+    for token in (">=", "<=", "!=", ">", "<", "="):
+        if token in text:
+            left, _, right = text.partition(token)
+            metric, _, field = left.strip().partition(".")
+            return Having(metric=metric, field=field or "value", op=token, value=float(right))
+    raise argparse.ArgumentTypeError(f"threshold '{text}' should look like gmv>100000 or gmv.change_pct<-0.1")
+
+
+def _plan_from_args(args: argparse.Namespace):
+    from assistant.plan import OrderBy, QueryPlan
+
+    metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
+    compare = {"previous": "previous", "yoy": "year_over_year", "year_over_year": "year_over_year", None: None}[args.compare]
+    order_by = ()
+    if args.order:
+        field = {"value": "value", "change": "change", "change_pct": "change_pct", "pct": "change_pct", "share": "share"}[args.order]
+        order_by = (OrderBy(metric=metrics[0], field=field, direction="asc" if args.asc else "desc"),)
+    return QueryPlan(
+        metrics=metrics,
+        group_by=tuple(args.by or ()),
+        grain=args.grain,
+        filters=tuple(_parse_filter(f) for f in args.filter or ()),
+        period=args.period,
+        compare=compare,
+        order_by=order_by,
+        limit=args.limit,
+        share=args.share,
+        having=tuple(_parse_having(h, metrics) for h in args.having or ()),
+    )
+
+
+def render_rows(columns, rows, catalog, lang: str = "zh", title: str | None = None) -> RichTable:
+    from assistant.formatting import format_change_pct, format_number
+
+    table = RichTable(*[c.name for c in columns], title=title)
+    for row in rows:
+        cells = []
+        for column, value in zip(columns, row):
+            if column.role == "metric":
+                fmt = catalog.metric(column.source).format
+                if column.field == "change_pct":
+                    cells.append(format_change_pct(value))
+                    continue
+                if column.field == "share":
+                    fmt = "percent"
+                cells.append(format_number(value, fmt, lang))  # type: ignore[arg-type]
+            else:
+                cells.append("—" if value is None else str(value))
+        table.add_row(*cells)
+    return table
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from assistant.compiler import PlanError, compile_plan
+    from assistant.formatting import json_value
+    from assistant.periods import PeriodError, describe_range
+
+    try:
+        plan = _plan_from_args(args)
+    except (ValidationError, PeriodError, argparse.ArgumentTypeError) as exc:
+        err.print(f"[red]invalid query:[/] {exc}")
+        return 2
+    if args.sql_only and args.db is None:
+        catalog = _load_catalog(args.catalog)
+        as_of = args.as_of or date.today()
+        workspace = None
+    else:
+        from assistant.workspace import open_workspace
+
+        workspace = open_workspace(args.db, args.catalog)
+        catalog, as_of = workspace.catalog, args.as_of or workspace.default_as_of
+    try:
+        compiled = compile_plan(catalog, plan, as_of, dialect=args.dialect if args.sql_only else "duckdb")
+    except PlanError as exc:
+        err.print(f"[red]can't answer:[/] {exc.refusal.reason}")
+        if exc.refusal.nearest_metrics:
+            err.print("nearest metrics: " + ", ".join(exc.refusal.nearest_metrics))
+        return 1
+    except PeriodError as exc:
+        err.print(f"[red]period:[/] {exc}")
+        return 2
+    period = {"start": compiled.period.start.isoformat(), "end": compiled.period.end.isoformat()}
+    if compiled.previous_period:
+        period["previous_start"] = compiled.previous_period.start.isoformat()
+        period["previous_end"] = compiled.previous_period.end.isoformat()
+    if args.sql_only:
+        if args.json:
+            print(json.dumps({"sql": compiled.sql, "period": period, "plan": plan.model_dump(mode="json")}, ensure_ascii=False, indent=2))
+        else:
+            print(compiled.sql)
+        return 0
+    assert workspace is not None
+    result = workspace.database.execute(compiled.sql)
+    if args.dialect != "duckdb":
+        from assistant.compiler import transpile
+
+        shown_sql = transpile(compiled.sql, args.dialect)
+    else:
+        shown_sql = compiled.sql
+    if args.json:
+        payload = {
+            "sql": shown_sql,
+            "columns": list(result.columns),
+            "rows": [[json_value(v) for v in row] for row in result.rows],
+            "period": period,
+            "plan": plan.model_dump(mode="json"),
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    label = describe_range(compiled.period, "zh") + f" ({compiled.period})"
+    if compiled.previous_period:
+        label += f" 对比 {describe_range(compiled.previous_period, 'zh')} ({compiled.previous_period})"
+    console.print(render_rows(compiled.columns, result.rows, catalog, "zh", title=f"期间 period: {label}"))
+    if result.truncated:
+        err.print(f"[yellow]showing the first {len(result.rows):,} rows[/]")
+    console.print(f"[dim]{shown_sql}[/]", highlight=False)
+    return 0
+
+
+# --- parser -------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wenshu", description="Wenshu 问数 — ask about your metrics in Chinese or English.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the embedded demo company").add_subparsers(dest="demo_command", metavar="ACTION")
+    build = demo.add_parser("build", help="generate the demo company's DuckDB database")
+    build.add_argument("--scale", type=float, default=1.0, help="1.0 ≈ 40 stores, 1M orders (default 1.0)")
+    build.add_argument("--as-of", type=_date, help="the as-of date D; data covers Jan 1 of year(D)-2 .. D-1 (default today)")
+    build.add_argument("--seed", type=int, help="random seed (default 42)")
+    build.add_argument("--out", help="output file (default: the per-user demo database)")
+    build.set_defaults(func=cmd_demo_build)
+
+    cat = sub.add_parser("catalog", help="the metric catalog (指标词典)").add_subparsers(dest="catalog_command", metavar="ACTION")
+    check = cat.add_parser("check", help="validate a catalog, against its database too")
+    check.add_argument("--catalog", help="catalog folder (default: the demo)")
+    check.add_argument("--db", help="database to check against (default: the demo database)")
+    check.add_argument("--no-db", action="store_true", help="check the catalog alone")
+    check.set_defaults(func=cmd_catalog_check)
+    lst = cat.add_parser("list", help="show the metrics and dimensions")
+    lst.add_argument("--catalog", help="catalog folder (default: the demo)")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_catalog_list)
+
+    query = sub.add_parser("query", help="run a structured metric query (no natural language)")
+    query.add_argument("metrics", help="metric id(s), comma-separated, e.g. gmv or gmv,order_count")
+    query.add_argument("--by", action="append", help="group by a dimension (repeatable)")
+    query.add_argument("--grain", choices=["day", "week", "month", "quarter", "year"], help="time series grain")
+    query.add_argument("--period", help="e.g. last_month, last_7_days, 2025-Q3, 2025-03, this_year (default: the catalog's window)")
+    query.add_argument("--compare", choices=["previous", "yoy", "year_over_year"], help="环比 previous period or 同比 year over year")
+    query.add_argument("--filter", action="append", help="e.g. region=华东, channel!=线上, region=华东,华南 (repeatable)")
+    query.add_argument("--order", choices=["value", "change", "change_pct", "pct", "share"], help="rank by the first metric's value or change")
+    query.add_argument("--asc", action="store_true", help="ascending (default descending)")
+    query.add_argument("--limit", type=int)
+    query.add_argument("--share", action="store_true", help="add each group's share of the total")
+    query.add_argument("--having", action="append", help="threshold, e.g. gmv>100000 or gmv.change_pct<-0.1")
+    query.add_argument("--as-of", type=_date, help="answer as of this date (default: the database's as-of date)")
+    query.add_argument("--db", help="database (default: the demo)")
+    query.add_argument("--catalog", help="catalog folder (default: the demo)")
+    query.add_argument("--dialect", default="duckdb", help="SQL dialect to show (duckdb, postgres, mysql, clickhouse, trino, spark, snowflake, bigquery)")
+    query.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
+    query.add_argument("--json", action="store_true", help="print {sql, columns, rows, period} as JSON")
+    query.set_defaults(func=cmd_query)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    from assistant.catalog import CatalogError
+    from assistant.execute import QueryFailed, QueryRefused
+
+    try:
+        return int(func(args) or 0)
+    except CatalogError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]✗[/] {problem}", highlight=False)
+        return 1
+    except (QueryRefused, QueryFailed, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""What a command works on: a catalog, its database, and the default as-of date.
+
+With no arguments this is the embedded demo: its catalog ships with the
+package and its database is generated on first use into the user's data
+directory (with a progress bar), then reused.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from assistant.catalog import MetricCatalog, load_catalog
+from assistant.execute import SandboxedDatabase
+from assistant.resources import data_dir, demo_catalog_dir
+
+DEMO_SEED = 42
+
+
+def default_demo_path() -> Path:
+    return data_dir() / "demo.duckdb"
+
+
+def demo_scale() -> float:
+    return float(os.environ.get("WENSHU_DEMO_SCALE", "1.0"))
+
+
+def build_demo_with_progress(
+    out: Path, *, scale: float, as_of: date, seed: int = DEMO_SEED, quiet: bool = False
+):
+    """Generate the demo database, drawing a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from assistant.demo import build_demo
+
+    console = Console(stderr=True)
+    if quiet or not sys.stderr.isatty():
+        return build_demo(out, scale=scale, as_of=as_of, seed=seed)
+    with Progress(
+        TextColumn("[bold]building the demo company[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=1.0)
+
+        def report(step: str, fraction: float) -> None:
+            progress.update(task, completed=fraction, description=step)
+
+        return build_demo(out, scale=scale, as_of=as_of, seed=seed, progress=report)
+
+
+def ensure_demo_database(path: Path | None = None, *, quiet: bool = False) -> Path:
+    """The demo database, built on first use (as of today, scale from WENSHU_DEMO_SCALE)."""
+    path = path or default_demo_path()
+    if not path.exists():
+        if not quiet:
+            print(f"First run: generating the demo company's data into {path} …", file=sys.stderr)
+        build_demo_with_progress(path, scale=demo_scale(), as_of=date.today(), quiet=quiet)
+    return path
+
+
+@dataclass
+class Workspace:
+    catalog: MetricCatalog
+    database: SandboxedDatabase
+    default_as_of: date
+
+    def close(self) -> None:
+        self.database.close()
+
+
+def open_workspace(db: Path | str | None = None, catalog: Path | str | None = None, *, quiet: bool = False) -> Workspace:
+    """Open a catalog and its database; the demo's when neither is given."""
+    db_path = Path(db) if db else ensure_demo_database(quiet=quiet)
+    loaded = load_catalog(Path(catalog) if catalog else demo_catalog_dir())
+    database = SandboxedDatabase(db_path)
+    meta = database.meta()
+    # The demo's data ends the day before its as-of date, so "today" for its questions is that date.
+    as_of = date.fromisoformat(meta["as_of"]) if "as_of" in meta else date.today()
+    return Workspace(loaded, database, as_of)
