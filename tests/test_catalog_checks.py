@@ -137,3 +137,24 @@ def test_cli_check_exit_code_and_output(tmp_path, capsys):
     assert main(["catalog", "check", "--catalog", str(bad), "--no-db"]) == 1
     out = capsys.readouterr()
     assert "metrics.yaml:" in out.err and "problem" in out.err
+
+
+def test_duplicate_yaml_keys_are_an_error_not_a_silent_overwrite(tmp_path):
+    folder = write_catalog(tmp_path / "c", SALES)
+    (folder / "more.yaml").write_text("metrics: []\nmetrics: []\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(folder)
+    assert any("duplicate key" in p.message and p.line == 2 for p in caught.value.problems)
+
+
+def test_scalar_header_is_a_problem_not_a_crash(tmp_path):
+    folder = write_catalog(tmp_path / "c", SALES, header="catalog: mini\n")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(folder)
+    assert any("must be a mapping" in p.message for p in caught.value.problems)
+
+
+def test_ambiguous_term_that_is_also_a_synonym(tmp_path):
+    header = HEADER + "ambiguous_terms:\n  - {term: 营业额, metrics: [sales]}\n"
+    problems = check_catalog(load_catalog(write_catalog(tmp_path / "c", SALES, header=header)), SCHEMA)
+    assert any("also a synonym of metric 'sales'" in p.message for p in problems)

@@ -203,6 +203,13 @@ def _check_terms(catalog: MetricCatalog, problem) -> None:
             else:
                 owners.setdefault(term, (owner, source))
     for amb in catalog.ambiguous_terms:
+        term = normalize_term(amb.term)
+        if term in owners:
+            problem(
+                amb.source,
+                f"ambiguous term '{amb.term}' is also a synonym of {owners[term][0]}, which would settle it silently",
+                "remove it from that synonym list or from ambiguous_terms",
+            )
         for name in (*amb.metrics, *((amb.default,) if amb.default else ())):
             if not catalog.has_metric(name):
                 problem(amb.source, f"ambiguous term '{amb.term}' lists undefined metric '{name}'", "use metric ids")

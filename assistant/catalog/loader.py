@@ -77,6 +77,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
     result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if key in result:  # a second block with the same key would silently replace the first
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[str(key)] = key_node.start_mark.line + 1
     return result
@@ -183,6 +185,9 @@ def load_catalog(path: Path | str) -> MetricCatalog:
         for key, value in data.items():
             line = data.key_lines.get(str(key), 1)
             if key == "catalog":
+                if not isinstance(value, dict):
+                    problems.append(CatalogProblem(shown, line, "'catalog:' must be a mapping (name, title, defaults)", "indent name:, title: and defaults: under catalog:"))
+                    continue
                 if header is not None:
                     problems.append(CatalogProblem(shown, line, "a second 'catalog:' header", "keep one header"))
                 header = (value, shown)
