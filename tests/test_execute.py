@@ -11,7 +11,7 @@ from assistant.execute import QueryFailed, QueryRefused, QueryTimeout, Sandboxed
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
+def tiny(tmp_path_factory):
     path = tmp_path_factory.mktemp("sandbox") / "tiny.duckdb"
     con = duckdb.connect(str(path))
     con.execute("CREATE TABLE t AS SELECT range AS i FROM range(100000)")
@@ -20,17 +20,17 @@ def sandbox(tmp_path_factory):
         yield database
 
 
-def test_select_runs_and_reports_columns(sandbox):
-    result = sandbox.execute("SELECT count(*) AS n, max(i) AS top FROM t")
+def test_select_runs_and_reports_columns(tiny):
+    result = tiny.execute("SELECT count(*) AS n, max(i) AS top FROM t")
     assert result.columns == ("n", "top")
     assert result.rows == ((100000, 99999),)
     assert not result.truncated
 
 
-def test_row_cap_truncates(sandbox):
-    result = sandbox.execute("SELECT i FROM t ORDER BY i")
+def test_row_cap_truncates(tiny):
+    result = tiny.execute("SELECT i FROM t ORDER BY i")
     assert len(result.rows) == 1000 and result.truncated
-    assert sandbox.execute("SELECT i FROM t", row_cap=5).rows == tuple((i,) for i in range(5))
+    assert tiny.execute("SELECT i FROM t", row_cap=5).rows == tuple((i,) for i in range(5))
 
 
 @pytest.mark.parametrize(
@@ -62,39 +62,39 @@ def test_row_cap_truncates(sandbox):
         "CHECKPOINT",
     ],
 )
-def test_everything_but_reading_is_refused(sandbox, sql):
+def test_everything_but_reading_is_refused(tiny, sql):
     with pytest.raises(QueryRefused) as caught:
-        sandbox.execute(sql)
+        tiny.execute(sql)
     assert caught.value.message  # a clear reason, shown to the user
-    assert sandbox.execute("SELECT count(*) FROM t").rows == ((100000,),)  # and the connection still works
+    assert tiny.execute("SELECT count(*) FROM t").rows == ((100000,),)  # and the connection still works
 
 
-def test_a_file_path_as_a_table_reads_nothing(sandbox):
+def test_a_file_path_as_a_table_reads_nothing(tiny):
     # With file access disabled DuckDB treats the path as an unknown table name.
     with pytest.raises((QueryRefused, QueryFailed)):
-        sandbox.execute("SELECT * FROM '/etc/passwd'")
+        tiny.execute("SELECT * FROM '/etc/passwd'")
 
 
-def test_refusal_names_the_reason(sandbox):
+def test_refusal_names_the_reason(tiny):
     with pytest.raises(QueryRefused, match="only read-only SELECT"):
-        sandbox.execute("INSERT INTO t VALUES (1)")
+        tiny.execute("INSERT INTO t VALUES (1)")
     with pytest.raises(QueryRefused, match="sandbox"):
-        sandbox.execute("SELECT * FROM read_csv('/etc/passwd')")
+        tiny.execute("SELECT * FROM read_csv('/etc/passwd')")
 
 
-def test_runaway_query_is_stopped_within_its_limit(sandbox):
+def test_runaway_query_is_stopped_within_its_limit(tiny):
     started = time.perf_counter()
     with pytest.raises(QueryTimeout, match="time limit"):
-        sandbox.execute("SELECT count(*) FROM range(10000000000) a, range(1000) b", timeout_s=0.5)
+        tiny.execute("SELECT count(*) FROM range(10000000000) a, range(1000) b", timeout_s=0.5)
     assert time.perf_counter() - started < 3.0
-    assert sandbox.execute("SELECT 1 AS ok").rows == ((1,),)
+    assert tiny.execute("SELECT 1 AS ok").rows == ((1,),)
 
 
-def test_bad_sql_is_a_query_error_not_a_crash(sandbox):
+def test_bad_sql_is_a_query_error_not_a_crash(tiny):
     with pytest.raises(QueryFailed):
-        sandbox.execute("SELECT no_such_column FROM t")
+        tiny.execute("SELECT no_such_column FROM t")
     with pytest.raises(QueryFailed):
-        sandbox.execute("SELEC 1")
+        tiny.execute("SELEC 1")
 
 
 def test_missing_database_says_how_to_build_it(tmp_path):

@@ -1,0 +1,42 @@
+"""Shared fixtures: one small demo database per test session."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+AS_OF = date(2026, 11, 16)  # a Monday: last week and last month are both full and recent
+SCALE = 0.05
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory) -> Path:
+    from assistant.demo import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(path, scale=SCALE, as_of=AS_OF)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_catalog():
+    from assistant.catalog import load_catalog
+    from assistant.resources import demo_catalog_dir
+
+    return load_catalog(demo_catalog_dir())
+
+
+@pytest.fixture(scope="session")
+def sandbox(demo_db_path):
+    from assistant.execute import SandboxedDatabase
+
+    with SandboxedDatabase(demo_db_path) as database:
+        yield database
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the user's real data directory from a test."""
+    monkeypatch.setenv("WENSHU_HOME", str(tmp_path_factory.getbasetemp() / "wenshu-home"))
