@@ -244,10 +244,27 @@ def cmd_query(args: argparse.Namespace) -> int:
     label = describe_range(compiled.period, "zh") + f" ({compiled.period})"
     if compiled.previous_period:
         label += f" 对比 {describe_range(compiled.previous_period, 'zh')} ({compiled.previous_period})"
-    console.print(render_rows(compiled.columns, result.rows, catalog, "zh", title=f"期间 period: {label}"))
+    console.print(f"期间 period: {label}", highlight=False, soft_wrap=True)
+    console.print(render_rows(compiled.columns, result.rows, catalog, "zh"))
     if result.truncated:
         err.print(f"[yellow]showing the first {len(result.rows):,} rows[/]")
     console.print(f"[dim]{shown_sql}[/]", highlight=False)
+    return 0
+
+
+# --- wenshu bench --------------------------------------------------------------
+def cmd_bench_compile(args: argparse.Namespace) -> int:
+    from assistant.bench import bench_compile
+
+    catalog = _load_catalog(args.catalog)
+    report = bench_compile(catalog, args.as_of or date.today(), repeat=args.repeat)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    table = RichTable("plan", "p50 ms", "p95 ms", title=f"compile time per plan ({args.repeat} runs each)")
+    for name, figures in report.items():
+        table.add_row(name, f"{figures['p50_ms']:.2f}", f"{figures['p95_ms']:.2f}")
+    console.print(table)
     return 0
 
 
@@ -294,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
     query.add_argument("--json", action="store_true", help="print {sql, columns, rows, period} as JSON")
     query.set_defaults(func=cmd_query)
+    bench = sub.add_parser("bench", help="measure speed").add_subparsers(dest="bench_command", metavar="WHAT")
+    bench_compile = bench.add_parser("compile", help="plan → SQL compile time per typical plan")
+    bench_compile.add_argument("--catalog", help="catalog folder (default: the demo)")
+    bench_compile.add_argument("--repeat", type=int, default=200)
+    bench_compile.add_argument("--as-of", type=_date)
+    bench_compile.add_argument("--json", action="store_true")
+    bench_compile.set_defaults(func=cmd_bench_compile)
     return parser
 
 

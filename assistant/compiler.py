@@ -249,13 +249,13 @@ class _Compiler:
             value = self._aggregate(atom, base) if atom is not None and slot_tag == tag else exp.Null()
             values.append(exp.alias_(value, f"{atom_id}__{slot_tag}"))
         select = exp.select(*keys, *values)
-        select = select.from_(exp.to_table(base))
+        select = select.from_(exp.to_table(base), copy=False)
         for join in self._joins(base, needed):
             on = exp.and_(*(exp.EQ(this=_col(join.table, left), expression=_col(join.to, right)) for left, right in join.on))
-            select = select.join(exp.to_table(join.to), on=on, join_type="left")
-        select = select.where(exp.and_(*conditions))
+            select = select.join(exp.to_table(join.to), on=on, join_type="left", copy=False)
+        select = select.where(exp.and_(*conditions), copy=False)
         if key_exprs:
-            select = select.group_by(*key_exprs)
+            select = select.group_by(*key_exprs, copy=False)
         return select
 
     def _joins(self, base: str, needed: set[str]):
@@ -308,11 +308,11 @@ class _Compiler:
             return branches[0], key_names
         stacked: exp.Expression = branches[0]
         for branch in branches[1:]:
-            stacked = exp.union(stacked, branch, distinct=False)
+            stacked = exp.union(stacked, branch, distinct=False, copy=False)
         pivots = [exp.alias_(exp.Max(this=exp.column(f"{a}__{t}")), f"{a}__{t}") for a, t in slots]
-        combined = exp.select(*(exp.column(k) for k in key_names), *pivots).from_(stacked.subquery("stacked"))
+        combined = exp.select(*(exp.column(k) for k in key_names), *pivots).from_(stacked.subquery("stacked", copy=False), copy=False)
         if key_names:
-            combined = combined.group_by(*(exp.column(k) for k in key_names))
+            combined = combined.group_by(*(exp.column(k) for k in key_names), copy=False)
         return combined, key_names
 
     def _metric_expr(self, metric_id: str, tag: str, numerator: bool = False) -> exp.Expression:
@@ -357,12 +357,12 @@ class _Compiler:
                     OutputColumn(f"{metric_id}_change", "metric", metric_id, "change"),
                     OutputColumn(f"{metric_id}_change_pct", "metric", metric_id, "change_pct"),
                 ]
-        result = exp.select(*outputs).from_(exp.to_table("combined"))
+        result = exp.select(*outputs).from_(exp.to_table("combined"), copy=False)
         if self.plan.share:
             totals, total_keys = self._combined((), False)
             ctes.append(("totals", totals))
             condition = exp.and_(*(exp.EQ(this=exp.column(k, table="combined"), expression=exp.column(k, table="totals")) for k in total_keys)) if total_keys else None
-            result = result.join(exp.to_table("totals"), on=condition, join_type="left" if condition is not None else "cross")
+            result = result.join(exp.to_table("totals"), on=condition, join_type="left" if condition is not None else "cross", copy=False)
             for metric_id in self.plan.metrics:
                 share = exp.Div(
                     this=exp.column(f"{metric_id}__cur", table="combined"),
@@ -373,17 +373,17 @@ class _Compiler:
             _qualify_atoms(result, "combined")
         ctes.append(("result", result))
 
-        final = exp.select(*(exp.column(c.name) for c in columns)).from_(exp.to_table("result"))
+        final = exp.select(*(exp.column(c.name) for c in columns)).from_(exp.to_table("result"), copy=False)
         for cte_name, cte in ctes:
-            final = final.with_(cte_name, as_=cte)
+            final = final.with_(cte_name, as_=cte, copy=False)
         havings = [self._having(h) for h in self.plan.having]
         if havings:
-            final = final.where(exp.and_(*havings))
+            final = final.where(exp.and_(*havings), copy=False)
         ordering = self._ordering(key_names)
         if ordering:
-            final = final.order_by(*ordering)
+            final = final.order_by(*ordering, copy=False)
         if self.plan.limit:
-            final = final.limit(self.plan.limit)
+            final = final.limit(self.plan.limit, copy=False)
         return CompiledQuery(
             plan=self.plan,
             sql="",
