@@ -106,6 +106,9 @@ class _Compiler:
         self.previous = comparison_range(period, as_of, plan.compare) if plan.compare else None
         self.dimensions = tuple(catalog.dimension(name) for name in plan.group_by)
         self.atoms = self._atoms()
+        # A share is of the total over the other filters: "线上占比" filters the rows shown, not the total.
+        self.focus_filters = tuple(f for f in plan.filters if plan.share and f.dimension in plan.group_by)
+        self.scan_filters = tuple(f for f in plan.filters if f not in self.focus_filters)
 
     # --- validation -------------------------------------------------------
     def _validate_names(self) -> None:
@@ -220,7 +223,7 @@ class _Compiler:
             tree = self._qualify(snippet, base)
             needed.update(c.table for c in tree.find_all(exp.Column))
             conditions.append(exp.paren(tree) if isinstance(tree, (exp.Or, exp.And)) else tree)
-        for flt in (*self.row_filters, *self.plan.filters):
+        for flt in (*self.row_filters, *self.scan_filters):
             condition, table = self._filter_condition(flt, scan)
             needed.add(table)
             conditions.append(condition)
@@ -376,7 +379,7 @@ class _Compiler:
         final = exp.select(*(exp.column(c.name) for c in columns)).from_(exp.to_table("result"), copy=False)
         for cte_name, cte in ctes:
             final = final.with_(cte_name, as_=cte, copy=False)
-        havings = [self._having(h) for h in self.plan.having]
+        havings = [self._having(h) for h in self.plan.having] + [self._focus(f) for f in self.focus_filters]
         if havings:
             final = final.where(exp.and_(*havings), copy=False)
         ordering = self._ordering(key_names)
@@ -402,6 +405,18 @@ class _Compiler:
             return exp.Between(this=target, low=exp.Literal.number(having.value), high=exp.Literal.number(having.value2))
         op = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE, "=": exp.EQ, "!=": exp.NEQ}[having.op]
         return op(this=target, expression=exp.Literal.number(having.value))
+
+    def _focus(self, flt: Filter) -> exp.Expression:
+        column = exp.column(flt.dimension)
+        values = [_literal(v) for v in flt.values]
+        if flt.op in ("=", "in"):
+            return exp.In(this=column, expressions=values)
+        if flt.op in ("!=", "not_in"):
+            return exp.not_(exp.In(this=column, expressions=values))
+        if flt.op == "between":
+            return exp.Between(this=column, low=values[0], high=values[1])
+        op = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[flt.op]
+        return op(this=column, expression=values[0])
 
     def _ordering(self, key_names: list[str]) -> list[exp.Expression]:
         order: list[exp.Expression] = []

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal, assert_never
@@ -336,9 +337,8 @@ def calendar_range(period: Period, as_of: date) -> DateRange:
             return _span(add_months(quarter_start, -3 * period.n), quarter_start - _ONE_DAY)
         case "quarter":
             assert period.quarter is not None
-            year = period.year
-            if year is None:
-                year = _latest_started_year(3 * period.quarter - 2, last)
+            first_month = 3 * period.quarter - 2
+            year = period.year if period.year is not None else _latest_started_year(first_month, last)
             return _quarter_range(year, period.quarter)
         case "this_year":
             return _span(date(as_of.year, 1, 1), date(as_of.year, 12, 31))
@@ -362,6 +362,17 @@ _UNIT_OF_THIS: dict[str, tuple[str, str]] = {
 }
 
 
+@contextmanager
+def _within_calendar(period: Period) -> Iterator[None]:
+    """Dates beyond year 1..9999 (last_1000000_days) are a user error, not a crash."""
+    try:
+        yield
+    except PeriodError:
+        raise
+    except (OverflowError, ValueError) as exc:
+        raise PeriodError(f"{period} reaches outside the calendar ({exc}).") from None
+
+
 def resolve_period(period: Period, as_of: date) -> DateRange:
     """The dates a period covers as of ``as_of`` (D), truncated to end at D-1.
 
@@ -369,7 +380,8 @@ def resolve_period(period: Period, as_of: date) -> DateRange:
     """
     if period.kind == "today":
         return DateRange(as_of, as_of)
-    raw = calendar_range(period, as_of)
+    with _within_calendar(period):
+        raw = calendar_range(period, as_of)
     last = as_of - _ONE_DAY
     if raw.start > last:
         if period.kind in _UNIT_OF_THIS:
@@ -379,8 +391,7 @@ def resolve_period(period: Period, as_of: date) -> DateRange:
                 f"and data is complete only through {last}. Try {suggestion}."
             )
         raise PeriodError(
-            f"{period} ({raw}) is after the data: data is complete only through {last} "
-            f"(as of {as_of})."
+            f"{period} ({raw}) is after the data: data is complete only through {last} (as of {as_of})."
         )
     return DateRange(raw.start, min(raw.end, last))
 
@@ -388,13 +399,14 @@ def resolve_period(period: Period, as_of: date) -> DateRange:
 def comparison_range(period: Period, as_of: date, kind: ComparisonKind) -> DateRange:
     """The range a period is compared with: ``previous`` (环比) or ``year_over_year`` (同比)."""
     current = resolve_period(period, as_of)
-    match kind:
-        case "previous":
-            return _previous(period, current)
-        case "year_over_year":
-            return year_over_year(current)
-        case _:
-            raise PeriodError(f"Unknown comparison {kind!r}; accepted: previous, year_over_year.")
+    with _within_calendar(period):
+        match kind:
+            case "previous":
+                return _previous(period, current)
+            case "year_over_year":
+                return year_over_year(current)
+            case _:
+                raise PeriodError(f"Unknown comparison {kind!r}; accepted: previous, year_over_year.")
 
 
 def year_over_year(current: DateRange) -> DateRange:

@@ -427,3 +427,17 @@ def test_time_buckets_are_dates_and_rates_are_fractions(demo_catalog, sandbox):
     assert all(isinstance(row[0], date) and row[0].weekday() == 0 for row in result.rows)
     assert all(0 < row[1] < 1 for row in result.rows)
     assert [c.name for c in compiled.columns] == ["week", "conversion_rate"]
+
+
+def test_share_of_one_member_is_of_the_unfiltered_total(demo_catalog, sandbox):
+    rows = run_plan(
+        demo_catalog, sandbox, ["channel", "gmv_share"], metrics=["gmv"], group_by=["channel"], share=True,
+        period="last_month", filters=[{"dimension": "channel", "values": ["线上"]}],
+    )
+    expected = reference(
+        sandbox,
+        f"""SELECT '线上', (SELECT SUM(i.amount) FROM {GMV_LINES} AND o.channel = '线上' AND o.order_date BETWEEN {LAST_MONTH})
+                 / (SELECT SUM(i.amount) FROM {GMV_LINES} AND o.order_date BETWEEN {LAST_MONTH})""",
+    )
+    assert_same(rows, expected)
+    assert 0 < rows[0][1] < 1

@@ -176,6 +176,17 @@ def test_period_after_the_data_is_an_error(text: str, as_of: str) -> None:
     assert "2026-11-26" in str(info.value)  # says how far the data goes
 
 
+@pytest.mark.parametrize("text", ["last_10000000_days", "last_100000_months"])
+def test_periods_outside_the_calendar_are_user_errors(text: str) -> None:
+    with pytest.raises(PeriodError, match="outside the calendar"):
+        resolve_period(Period.parse(text), d("2026-11-27"))
+
+
+def test_comparison_outside_the_calendar_is_a_user_error() -> None:
+    with pytest.raises(PeriodError, match="outside the calendar"):
+        comparison_range(Period(kind="year", year=1), d("2026-11-27"), "previous")
+
+
 def test_today_is_never_truncated() -> None:
     assert resolve_period(Period(kind="today"), d("2026-11-27")) == rng("2026-11-27")
 

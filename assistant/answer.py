@@ -1,0 +1,159 @@
+"""Question in, answer out: understanding → plan → SQL → rows, with timings.
+
+:class:`Assistant` is the one entry point the CLI, the API, the UI and the
+eval runner share; everything about an answer travels in :class:`Answer`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from assistant.catalog.model import Lang
+from assistant.compiler import CompiledQuery, PlanError, compile_plan
+from assistant.execute import QueryFailed, QueryRefused
+from assistant.formatting import json_value
+from assistant.periods import PeriodError, describe_range
+from assistant.plan import Clarify, ClarifyOption, QueryPlan, Refuse, Understanding
+from assistant.workspace import Workspace
+
+AnswerStatus = Literal["answer", "clarify", "refuse", "error"]
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def detect_language(text: str) -> Lang:
+    """Chinese when the question has any Chinese characters, else English."""
+    return "zh" if _HAN.search(text or "") else "en"
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: AnswerStatus
+    question: str
+    lang: Lang
+    interpretation: str = ""
+    plan: QueryPlan | None = None
+    sql: str | None = None
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+    period: dict[str, str] | None = None
+    message: str = ""
+    options: tuple[ClarifyOption, ...] = ()
+    nearest_metrics: tuple[str, ...] = ()
+    confidence: float = 0.0
+    engine: str = "rules"
+    truncated: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    compiled: CompiledQuery | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "question": self.question,
+            "lang": self.lang,
+            "interpretation": self.interpretation,
+            "plan": self.plan.model_dump(mode="json") if self.plan else None,
+            "sql": self.sql,
+            "columns": list(self.columns),
+            "rows": [[json_value(v) for v in row] for row in self.rows],
+            "period": self.period,
+            "message": self.message,
+            "options": [{"label": o.label, "plan": o.plan.model_dump(mode="json")} for o in self.options],
+            "nearest_metrics": list(self.nearest_metrics),
+            "confidence": round(self.confidence, 3),
+            "engine": self.engine,
+            "truncated": self.truncated,
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+
+
+def period_payload(compiled: CompiledQuery, lang: Lang) -> dict[str, str]:
+    payload = {
+        "start": compiled.period.start.isoformat(),
+        "end": compiled.period.end.isoformat(),
+        "label": describe_range(compiled.period, lang),
+    }
+    if compiled.previous_period:
+        payload["previous_start"] = compiled.previous_period.start.isoformat()
+        payload["previous_end"] = compiled.previous_period.end.isoformat()
+        payload["previous_label"] = describe_range(compiled.previous_period, lang)
+    return payload
+
+
+class Assistant:
+    """Answers questions about one workspace (catalog + database)."""
+
+    def __init__(self, workspace: Workspace, engine: str = "rules"):
+        from assistant.understand.conversation import ConversationStore
+        from assistant.understand.rules import RulesEngine
+
+        self.workspace = workspace
+        self.engine_name = engine
+        self.rules = RulesEngine(workspace.catalog, workspace.database)
+        self.sessions = ConversationStore()
+
+    @property
+    def catalog(self):
+        return self.workspace.catalog
+
+    def ask(self, question: str, *, session_id: str | None = None, as_of: date | None = None) -> Answer:
+        started = time.perf_counter()
+        as_of = as_of or self.workspace.default_as_of
+        lang = detect_language(question)
+        previous = self.sessions.last(session_id) if session_id else None
+        understanding = self.rules.understand(question, as_of=as_of, previous=previous)
+        understood_ms = (time.perf_counter() - started) * 1000
+        answer = self._answer(question, lang, understanding.result, understanding.confidence, as_of)
+        if session_id and answer.plan is not None and answer.status == "answer":
+            self.sessions.remember(session_id, question, answer.plan, understanding.frame)
+        timings = {"understand_ms": understood_ms, **answer.timings, "total_ms": (time.perf_counter() - started) * 1000}
+        return _replace(answer, timings=timings)
+
+    def run_plan(self, plan: QueryPlan, *, as_of: date | None = None, lang: Lang = "zh", question: str = "") -> Answer:
+        """Answer a plan directly (UI chip edits, clarification choices, the API)."""
+        return self._answer(question, lang, plan, 1.0, as_of or self.workspace.default_as_of)
+
+    def _answer(self, question: str, lang: Lang, result: Understanding, confidence: float, as_of: date) -> Answer:
+        from assistant.present.interpretation import interpret
+
+        if isinstance(result, Refuse):
+            return Answer("refuse", question, lang, message=result.reason, nearest_metrics=result.nearest_metrics, confidence=confidence)
+        if isinstance(result, Clarify):
+            return Answer("clarify", question, lang, message=result.question, options=result.options, confidence=confidence)
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            compiled = compile_plan(self.catalog, result, as_of)
+        except PlanError as exc:
+            return Answer(
+                "refuse", question, lang, plan=result, message=exc.refusal.reason,
+                nearest_metrics=exc.refusal.nearest_metrics, confidence=confidence,
+            )
+        except PeriodError as exc:
+            return Answer("refuse", question, lang, plan=result, message=str(exc), confidence=confidence)
+        timings["compile_ms"] = (time.perf_counter() - started) * 1000
+        interpretation = interpret(self.catalog, result, compiled, lang)
+        started = time.perf_counter()
+        try:
+            rows = self.workspace.database.execute(compiled.sql)
+        except (QueryRefused, QueryFailed) as exc:
+            return Answer(
+                "error", question, lang, interpretation=interpretation, plan=result, sql=compiled.sql,
+                message=str(exc), confidence=confidence, compiled=compiled, timings=timings,
+            )
+        timings["execute_ms"] = (time.perf_counter() - started) * 1000
+        return Answer(
+            "answer", question, lang, interpretation=interpretation, plan=result, sql=compiled.sql,
+            columns=rows.columns, rows=rows.rows, period=period_payload(compiled, lang), confidence=confidence,
+            truncated=rows.truncated, compiled=compiled, timings=timings,
+        )
+
+
+def _replace(answer: Answer, **changes: Any) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, **changes)

@@ -1,0 +1,178 @@
+"""The lexicon: every word the catalog and the data give meaning to.
+
+Metric names and synonyms, dimension names and synonyms, dimension *values*
+(Chinese names, English names, aliases: 上海徐汇店 / Shanghai Xuhui, 华东 /
+East China, 金卡 / gold members) taken from the database, the catalog's vague
+words (销售, sales) and ambiguous words (收入). :meth:`Lexicon.scan` finds every
+occurrence in a question, longest first, without overlaps — the lexical half
+of understanding; vectors catch paraphrases beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.catalog.model import MetricCatalog
+
+TermKind = Literal["metric", "dimension", "value", "ambiguous", "vague"]
+_WORDISH = re.compile(r"[0-9a-z]")
+_KIND_RANK = {"metric": 0, "ambiguous": 1, "value": 2, "dimension": 3, "vague": 4}
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → ASCII), lower case, one space between words; length-preserving per character.
+
+    Offsets into the normalized text index the original question, so each
+    character is normalised on its own and never dropped or expanded.
+    """
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        out.append(folded if len(folded) == 1 else ch.casefold()[:1] or ch)
+    return "".join(" " if c in "\t\n\r\u3000" else c for c in out)
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # normalised surface form
+    kind: TermKind
+    target: str  # metric id, dimension name, ambiguous/vague term
+    value: str | None = None  # canonical dimension value (kind == "value")
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    surface: str
+    term: Term
+    alternatives: tuple[Term, ...] = ()  # other readings of the same span (a value in two dimensions)
+
+    @property
+    def kind(self) -> TermKind:
+        return self.term.kind
+
+
+def _is_english(term: str) -> bool:
+    return not re.search(r"[\u3000-\u9fff]", term)
+
+
+class Lexicon:
+    def __init__(self, catalog: MetricCatalog, values: dict[str, list[tuple[str, str | None]]] | None = None):
+        """``values``: dimension name → [(value, english label or None)] read from the database."""
+        self.catalog = catalog
+        self._terms: dict[str, list[Term]] = defaultdict(list)
+        self.english_label: dict[tuple[str, str], str] = {}
+        self.values_by_dimension: dict[str, set[str]] = defaultdict(set)
+        for metric in catalog.metrics:
+            for surface in metric.terms():
+                self._add(surface, Term("", "metric", metric.id))
+        for dim in catalog.dimensions:
+            for surface in (dim.name, dim.label.zh, dim.label.en, *dim.synonyms.all()):
+                self._add(surface, Term("", "dimension", dim.name))
+        for amb in catalog.ambiguous_terms:
+            self._add(amb.term, Term("", "ambiguous", amb.term))
+        for word in catalog.defaults.vague_terms.all():
+            self._add(word, Term("", "vague", word))
+        for dim in catalog.dimensions:
+            for value, aliases in dim.value_aliases:
+                self._add_value(dim.name, value)
+                for alias in aliases:
+                    self._add(alias, Term("", "value", dim.name, value))
+        for dim_name, pairs in (values or {}).items():
+            for value, english in pairs:
+                self._add_value(dim_name, value)
+                if english:
+                    self.english_label[(dim_name, value)] = english
+                    self._add(english, Term("", "value", dim_name, value))
+        self._by_first: dict[str, list[str]] = defaultdict(list)
+        for surface in self._terms:
+            self._by_first[surface[0]].append(surface)
+        for bucket in self._by_first.values():
+            bucket.sort(key=len, reverse=True)
+        self.fingerprint = hashlib.sha256("\n".join(sorted(f"{s}\t{t}" for s, t in self._terms.items())).encode()).hexdigest()[:16]
+
+    def _add_value(self, dim_name: str, value: str) -> None:
+        self.values_by_dimension[dim_name].add(value)
+        self._add(value, Term("", "value", dim_name, value))
+
+    def _add(self, surface: str, term: Term) -> None:
+        text = normalize(str(surface)).strip()
+        if not text:
+            return
+        if len(text) < 2 and not _is_english(text):
+            return  # one Chinese character (店, 线) is part of too many words to mean anything alone
+        entry = Term(text, term.kind, term.target, term.value)
+        if entry not in self._terms[text]:
+            self._terms[text].append(entry)
+
+    def terms(self, surface: str) -> list[Term]:
+        return list(self._terms.get(normalize(surface).strip(), ()))
+
+    def scan(self, question: str, blocked: list[tuple[int, int]] | None = None) -> list[Match]:
+        """Every lexicon term in the question, longest first, no overlaps, in order."""
+        text = normalize(question)
+        taken = [False] * len(text)
+        for start, end in blocked or ():
+            for i in range(max(0, start), min(len(text), end)):
+                taken[i] = True
+        candidates: list[tuple[int, int, str]] = []
+        for i, ch in enumerate(text):
+            for surface in self._by_first.get(ch, ()):
+                end = i + len(surface)
+                if text.startswith(surface, i) and self._boundary_ok(text, i, end, surface):
+                    candidates.append((i, end, surface))
+        # Longest first; among equals, earlier first.
+        candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
+        matches: list[Match] = []
+        for start, end, surface in candidates:
+            if any(taken[start:end]):
+                continue
+            for i in range(start, end):
+                taken[i] = True
+            readings = sorted(self._terms[surface], key=lambda t: _KIND_RANK[t.kind])
+            matches.append(Match(start, end, question[start:end], readings[0], tuple(readings[1:])))
+        matches.sort(key=lambda m: m.start)
+        return matches
+
+    @staticmethod
+    def _boundary_ok(text: str, start: int, end: int, surface: str) -> bool:
+        """English words match whole words only ("gmv" not inside "gmvx"; "men" not inside "women")."""
+        if _WORDISH.match(surface[0]) and start > 0 and _WORDISH.match(text[start - 1]):
+            return False
+        if _WORDISH.match(surface[-1]) and end < len(text) and _WORDISH.match(text[end]):
+            # allow a plural "s" after an English word: "stores", "regions"
+            if not (text[end] == "s" and (end + 1 == len(text) or not _WORDISH.match(text[end + 1]))):
+                return False
+        return True
+
+
+def load_dimension_values(catalog: MetricCatalog, database) -> dict[str, list[tuple[str, str | None]]]:
+    """Distinct values (with English labels) of every indexed dimension, read from the database."""
+    from assistant.execute import QueryFailed, QueryRefused
+
+    values: dict[str, list[tuple[str, str | None]]] = {}
+    for dim in catalog.dimensions:
+        if not dim.index_values or dim.type != "category":
+            continue
+        pairs: dict[str, str | None] = {}
+        for col in dim.columns:
+            en = col.en_column.column if col.en_column and col.en_column.table == col.column.table else None
+            select = f'SELECT DISTINCT "{col.column.column}"' + (f', "{en}"' if en else "")
+            sql = f'{select} FROM "{col.column.table}" WHERE "{col.column.column}" IS NOT NULL LIMIT 20000'
+            try:
+                rows = database.execute(sql, row_cap=20000).rows
+            except (QueryFailed, QueryRefused):
+                continue
+            for row in rows:
+                value = str(row[0])
+                english = str(row[1]) if en and row[1] is not None else None
+                if value not in pairs or pairs[value] is None:
+                    pairs[value] = english
+        values[dim.name] = sorted(pairs.items())
+    return values

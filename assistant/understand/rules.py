@@ -1,0 +1,533 @@
+"""The offline rules engine: question → QueryPlan | Clarify | Refuse, with a confidence.
+
+Understanding happens in two steps. :func:`RulesEngine.read` turns the
+question into a :class:`Frame` — only what the question itself says: the
+metrics it names, the dimensions it groups by, the values it filters on, its
+period, comparison, ranking, trend, share and thresholds, each found by the
+lexicon (catalog terms and data values) or by the time and signal finders.
+:func:`RulesEngine.plan` then fills the frame into a plan, either from the
+catalog's defaults (a new question) or on top of the previous plan (a
+follow-up: "那订单数呢?", "只看华东", "and the month before?").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from assistant.catalog.graph import JoinGraph
+from assistant.catalog.model import Dimension, MetricCatalog
+from assistant.periods import DateRange, Grain, Period, PeriodError, comparison_range, default_grain, resolve_period
+from assistant.plan import Clarify, ClarifyOption, CompareKind, Filter, Having, OrderBy, QueryPlan, Refuse, Understanding
+from assistant.understand import signals
+from assistant.understand.lexicon import Lexicon, Match, Term, load_dimension_values, normalize
+from assistant.understand.timewords import find_comparisons, find_periods
+
+MetricOrigin = Literal["named", "vague", "ambiguous_default", "paraphrase", "previous"]
+
+_WHICH_TIME = re.compile(
+    r"哪(?:一|个)?(?P<zh>天|日|周|星期|个月|月|季度|年)|\bwhich (?P<en>day|date|week|month|quarter|year)\b|\bwhat (?P<en2>day|date|week|month|quarter|year)\b"
+)
+_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
+               "day": "day", "date": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}  # fmt: skip
+_FOLLOWUP = re.compile(
+    r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)"
+    r"|呢\s*[?？]?\s*$|^\s*(?:and|what about|how about|same|now|then|only|just|instead|also|break|show|split|switch|change|make it|but)\b"
+    r"|\b(?:instead|as well|too|the same|same for|same thing)\b|同期呢|也看|换个|改看"
+)
+_BEFORE = re.compile(r"(?:the )?(?:month|week|quarter|year|period|day) before|前一(?:个)?(?:月|周|季度|年|天)|再往前|再之前|之前那个|上一期呢|前一期")
+_SAME_LAST_YEAR = re.compile(r"去年同期|上年同期|same (?:period|time|month|quarter|week) (?:last|a) year|same for last year|a year (?:earlier|before|ago)|year earlier")
+_ADD_GROUP = re.compile(r"再按|同时按|也按|\balso by\b|\band by\b|\bas well as by\b|加上按")
+_STOP = re.compile(
+    r"[\s\d.,，。？?！!、:：;；'\"“”‘’()（）\[\]【】《》<>/\\|+\-*=~`@#$%^&_]+|"
+    r"的|是|了|吗|呢|吧|啊|呀|么|请|帮我|帮忙|给我|我们|我|你|查询?|一下|看看|看下|看|显示|列出|告诉|统计|计算|多少|几|是什么|什么|有|在|和|与|及|或|对|比|"
+    r"\b(?:what|whats|what's|is|was|were|are|the|a|an|of|for|in|on|at|to|from|by|per|our|we|us|me|my|show|give|tell|list|how|much|many|did|do|does|"
+    r"and|or|with|which|please|can|you|i|get|find|total|overall|number|value|all|each|it|its|this|that|these|those|there|be|been|has|have|had|"
+    r"between|during|than|vs|versus|compared|compare|about|amount|level|current|currently|so|far|up|down|our|company|data)\b"
+)
+_METRIC_NOUN = re.compile(
+    r"率|额|量|数|人数|时长|成本|费用|利润|周转|库存|工资|薪|员工|价格|满意度|评分|得分|指数|天气|"
+    r"\b(?:rate|ratio|cost|costs|inventory|stock|employees?|staff|salary|salaries|price|prices|margin|score|index|nps|weather|bounce|churn|headcount|turnover|satisfaction|retention)\b"
+)
+
+
+@dataclass
+class Frame:
+    """What one question says, before defaults or conversation fill the rest."""
+
+    question: str
+    metrics: list[str] = field(default_factory=list)
+    metric_origin: MetricOrigin | None = None
+    ambiguous: list[str] = field(default_factory=list)  # ambiguous terms without a default
+    group_by: list[str] = field(default_factory=list)
+    filters: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # dimension → (op, values)
+    period: Period | None = None
+    compare: CompareKind | None = None
+    rank: signals.RankCue | None = None
+    sort_only: bool = False
+    which: bool = False
+    which_plural: bool = False
+    change: signals.ChangeCue | None = None
+    trend: signals.TrendCue | None = None
+    time_rank_grain: Grain | None = None
+    share: bool = False
+    thresholds: list[signals.ThresholdCue] = field(default_factory=list)
+    performance: bool = False
+    followup: bool = False
+    before: bool = False
+    same_last_year: bool = False
+    add_group: bool = False
+    leftover: str = ""
+    unknown_metric_words: bool = False
+    understood_anything: bool = False
+
+
+@dataclass(frozen=True)
+class Understood:
+    result: Understanding
+    confidence: float
+    frame: Frame | None = None
+
+
+class RulesEngine:
+    def __init__(self, catalog: MetricCatalog, database=None, index=None):
+        self.catalog = catalog
+        values = load_dimension_values(catalog, database) if database is not None else {}
+        self.lexicon = Lexicon(catalog, values)
+        self.graph = JoinGraph(catalog)
+        self.index = index
+        self._dimension_order = {d.name: i for i, d in enumerate(catalog.dimensions)}
+
+    # ------------------------------------------------------------------ reading
+    def read(self, question: str, as_of: date) -> Frame:
+        frame = Frame(question=question)
+        text = normalize(question)
+        periods = find_periods(question, as_of)
+        comparisons = find_comparisons(question)
+        blocked = [(p.start, p.end) for p in periods] + [(c.start, c.end) for c in comparisons]
+        if periods:
+            frame.period = periods[0].period
+        if comparisons:
+            frame.compare = comparisons[0].kind
+        matches = self.lexicon.scan(question, blocked)
+        matches = [self._choose_reading(m, matches, text) for m in matches]
+        masked = _mask(text, blocked + [(m.start, m.end) for m in matches])
+
+        frame.rank, frame.sort_only = signals.find_rank(masked)
+        frame.change = signals.find_change(masked)
+        frame.trend = signals.find_trend(masked)
+        frame.share = signals.find_share(masked) is not None
+        frame.thresholds = signals.find_thresholds(masked)
+        frame.performance = signals.PERFORMANCE.search(masked) is not None
+        frame.followup = bool(_FOLLOWUP.search(text.strip()))
+        frame.before = bool(_BEFORE.search(text))
+        frame.same_last_year = bool(_SAME_LAST_YEAR.search(text))
+        frame.add_group = bool(_ADD_GROUP.search(text))
+        which_time = _WHICH_TIME.search(masked)
+        if which_time:
+            unit = which_time.group("zh") or which_time.group("en") or which_time.group("en2")
+            frame.time_rank_grain = _TIME_UNITS[unit]  # type: ignore[assignment]
+
+        self._read_terms(frame, matches, text)
+        cues = [(c.start, c.end) for c in (frame.rank, frame.change, frame.trend) if c is not None]
+        cues += [(t.start, t.end) for t in frame.thresholds]
+        leftover = _mask(masked, cues)
+        if which_time:
+            leftover = _mask(leftover, [(which_time.start(), which_time.end())])
+        frame.leftover = _STOP.sub(" ", signals.PERFORMANCE.sub(" ", leftover)).strip()
+        frame.unknown_metric_words = bool(_METRIC_NOUN.search(frame.leftover))
+        frame.understood_anything = bool(
+            matches or periods or comparisons or frame.rank or frame.trend or frame.share or frame.thresholds or frame.change
+        )
+        return frame
+
+    def _choose_reading(self, match: Match, matches: list[Match], text: str) -> Match:
+        """A surface with several readings (门店: the store dimension or the in-store channel)."""
+        if not match.alternatives:
+            return match
+        readings = (match.term, *match.alternatives)
+        before = text[: match.start]
+        after = text[match.end:]
+        dimension = next((t for t in readings if t.kind == "dimension"), None)
+        values = [t for t in readings if t.kind == "value"]
+        if dimension is not None and values:
+            value_evidence = any(
+                other is not match and other.kind == "value" and other.term.target in {v.target for v in values}
+                and (abs(other.start - match.end) <= 3 or abs(match.start - other.end) <= 3)
+                for other in matches
+            ) or re.match(r"\s*(?:渠道|channel)", after) is not None
+            if signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before) or not value_evidence:
+                return Match(match.start, match.end, match.surface, dimension, tuple(t for t in readings if t is not dimension))
+            return Match(match.start, match.end, match.surface, values[0], tuple(t for t in readings if t is not values[0]))
+        if values:
+            # One value in several dimensions (小程序: order channel or signup channel): catalog order decides.
+            ordered = sorted(values, key=lambda t: self._dimension_order.get(t.target, 99))
+            return Match(match.start, match.end, match.surface, ordered[0], tuple(t for t in readings if t is not ordered[0]))
+        return match
+
+    def _read_terms(self, frame: Frame, matches: list[Match], text: str) -> None:
+        negated_dims: set[str] = set()
+        previous_value: Match | None = None
+        for i, match in enumerate(matches):
+            term = match.term
+            before = text[: match.start]
+            if term.kind == "metric":
+                if term.target not in frame.metrics:
+                    frame.metrics.append(term.target)
+                frame.metric_origin = frame.metric_origin or "named"
+            elif term.kind == "ambiguous":
+                amb = next(a for a in self.catalog.ambiguous_terms if a.term == term.target)
+                if amb.default:
+                    if amb.default not in frame.metrics:
+                        frame.metrics.append(amb.default)
+                    frame.metric_origin = frame.metric_origin or "ambiguous_default"
+                elif term.target not in frame.ambiguous:
+                    frame.ambiguous.append(term.target)
+            elif term.kind == "vague":
+                frame.metric_origin = frame.metric_origin or "vague"
+            elif term.kind == "dimension":
+                self._read_dimension(frame, match, matches, i, text)
+            elif term.kind == "value":
+                dim, value = term.target, term.value or match.surface
+                gap = text[previous_value.end: match.start] if previous_value else None
+                continues_list = previous_value is not None and gap is not None and signals.CONNECTOR.match(gap) is not None
+                negated = bool(signals.NEGATION.search(before[-12:])) or (continues_list and previous_value.term.target in negated_dims)
+                if negated:
+                    negated_dims.add(dim)
+                op, values = frame.filters.get(dim, ("in", []))
+                if value not in values:
+                    values.append(value)
+                frame.filters[dim] = ("not_in" if negated or op == "not_in" else "in", values)
+                previous_value = match
+        which = signals.WHICH_MARKER
+        frame.which = any(m.term.kind == "dimension" and which.search(text[: m.start]) for m in matches)
+        frame.which_plural = any(
+            m.term.kind == "dimension" and (m2 := which.search(text[: m.start])) and signals.WHICH_PLURAL.search(m2.group(0))
+            and not re.search(r"\bwhich\b", m2.group(0))
+            for m in matches
+        )
+
+    def _read_dimension(self, frame: Frame, match: Match, matches: list[Match], i: int, text: str) -> None:
+        name = match.term.target
+        before = text[: match.start]
+        explicit = signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before)
+        if not explicit:
+            # "上海的门店" / "stores in Shanghai": the noun a filter qualifies, not a breakdown.
+            prev = matches[i - 1] if i > 0 else None
+            nxt = matches[i + 1] if i + 1 < len(matches) else None
+            if prev is not None and prev.term.kind == "value" and re.fullmatch(r"\s*(?:的|地区的|区域的|'s|s')?\s*(?:所有|全部)?\s*", text[prev.end: match.start]):
+                return
+            if nxt is not None and nxt.term.kind == "value" and re.fullmatch(r"\s*(?:in|of|at|from|located in|within)\s*", text[match.end: nxt.start]):
+                return
+            if re.match(r"\s*(?:数|数量|个数|数目|总数)", text[match.end:]) or re.search(r"\b(?:number of|how many)\s*$", before):
+                return  # "门店数" asks for a count of stores, which is no metric here
+        if name not in frame.group_by:
+            frame.group_by.append(name)
+
+    # ------------------------------------------------------------------ planning
+    def understand(self, question: str, *, as_of: date, previous: "Turn | None" = None) -> Understood:
+        stripped = (question or "").strip()
+        if not stripped:
+            return Understood(Refuse(code="not_a_data_question", reason="the question is empty; ask about a metric, e.g. 上个月的GMV"), 1.0)
+        if len(stripped) > 500:
+            return Understood(Refuse(code="unsupported", reason="the question is too long (over 500 characters); ask one thing at a time"), 1.0)
+        if signals.INJECTION.search(normalize(stripped)):
+            return Understood(
+                Refuse(code="unsafe_input", reason="the question contains instructions or SQL; Wenshu only answers questions about metrics and never runs text from a question"),
+                1.0,
+            )
+        frame = self.read(stripped, as_of)
+        is_followup = previous is not None and self._is_followup(frame)
+        try:
+            if is_followup:
+                assert previous is not None
+                result, confidence = self._followup(frame, previous, as_of)
+            else:
+                result, confidence = self._fresh(frame, as_of)
+        except PeriodError as exc:
+            return Understood(Refuse(code="unsupported", reason=str(exc)), 0.9, frame)
+        except ValueError as exc:  # a plan the question describes inconsistently
+            return Understood(Refuse(code="invalid_plan", reason=f"I could not build a consistent query: {exc}"), 0.3, frame)
+        if isinstance(result, QueryPlan):
+            problem = self._reachability(result)
+            if problem is not None:
+                return Understood(problem, 0.9, frame)
+        return Understood(result, confidence, frame)
+
+    def _is_followup(self, frame: Frame) -> bool:
+        if frame.followup or frame.before or frame.same_last_year:
+            return True
+        has_metric = bool(frame.metrics or frame.ambiguous or frame.metric_origin == "vague")
+        return not has_metric and frame.understood_anything
+
+    def _fresh(self, frame: Frame, as_of: date) -> tuple[Understanding, float]:
+        confidence = 1.0
+        metrics = list(frame.metrics)
+        if frame.ambiguous and not metrics:
+            return self._clarify_ambiguous(frame, as_of), 0.5
+        if frame.unknown_metric_words and frame.leftover and not metrics:
+            return self._refuse_unknown(frame), 0.8
+        if not metrics:
+            ranking_like = frame.rank is not None or frame.change is not None or frame.group_by or frame.filters or frame.trend
+            if frame.metric_origin == "vague" or frame.performance or (ranking_like and not frame.unknown_metric_words):
+                metrics = [self.catalog.defaults.metric]
+                frame.metric_origin = frame.metric_origin or "vague"
+                confidence -= 0.1
+            else:
+                guess = self._paraphrase(frame)
+                if guess is None:
+                    return self._refuse_unknown(frame), 0.7
+                metrics = [guess[0]]
+                frame.metric_origin = "paraphrase"
+                confidence = min(confidence, guess[1])
+        return self._assemble(frame, metrics, as_of, base=None), confidence
+
+    def _assemble(self, frame: Frame, metrics: list[str], as_of: date, base: QueryPlan | None) -> QueryPlan:
+        """Fill the frame into a plan; ``base`` is the previous plan of a follow-up."""
+        period = frame.period or (base.period if base else None)
+        compare = frame.compare or (base.compare if base else None)
+        group_by = list(base.group_by) if base else []
+        if frame.group_by:
+            group_by = (group_by + [g for g in frame.group_by if g not in group_by]) if (frame.add_group and base) else list(frame.group_by)
+        filters = {f.dimension: f for f in base.filters} if base else {}
+        for dim, (op, values) in frame.filters.items():
+            filters[dim] = Filter(dimension=dim, op="in" if op == "in" and len(values) > 1 else ("=" if op == "in" else ("!=" if len(values) == 1 else "not_in")), values=tuple(values))
+        grain: Grain | None = base.grain if base else None
+        share = frame.share or (base.share if base and not frame.group_by else False)
+        order_by = list(base.order_by) if base else []
+        limit = base.limit if base else None
+        having = list(base.having) if base else []
+        if base and frame.metrics and base.metrics != tuple(metrics):
+            order_by = [o.model_copy(update={"metric": metrics[0]}) for o in order_by if o.metric in base.metrics]
+            having = [h.model_copy(update={"metric": metrics[0]}) for h in having if h.metric in base.metrics]
+
+        if frame.trend is not None:
+            resolved = resolve_period(period or Period.parse(self.catalog.defaults.time_window), as_of)
+            grain = frame.trend.grain or default_grain(resolved)
+        if frame.time_rank_grain is not None:
+            grain = frame.time_rank_grain
+        if share and not group_by:
+            group_by = [f for f in filters if filters[f].op in ("=", "in")][:1]
+            share = bool(group_by)
+
+        change = frame.change
+        if change is not None and frame.trend is None and compare is None and change.direction != "any" or (
+            change is not None and change.direction == "any" and frame.rank is not None and compare is None
+        ):
+            compare = "previous"
+        if frame.rank is not None or (change is not None and (frame.which or frame.change)) or frame.sort_only:
+            order_by, limit = self._ranking(frame, metrics, compare, group_by, grain) or (order_by, limit)
+        if frame.rank is not None and frame.rank.limit is not None and base is not None and not order_by:
+            order_by = [OrderBy(metric=metrics[0], direction=frame.rank.direction)]
+        if frame.rank is not None and frame.rank.limit is not None:
+            limit = frame.rank.limit
+        for cue in frame.thresholds:
+            having = [h for h in having if h.metric != metrics[0]] + [self._having(cue, metrics[0], compare, share, frame)]
+        if change is not None and compare and not order_by and frame.which_plural and change.direction in ("up", "down"):
+            # "哪些门店销售下降了": the groups whose change has that sign.
+            having.append(Having(metric=metrics[0], field="change", op="<" if change.direction == "down" else ">", value=0))
+        if not group_by and not grain:
+            order_by, limit = [], None  # one row: nothing to rank
+        order_by = [o for o in order_by if o.field != "share" or share]
+        return QueryPlan(
+            metrics=tuple(metrics), group_by=tuple(group_by), grain=grain, filters=tuple(filters.values()), period=period,
+            compare=compare, order_by=tuple(order_by), limit=limit, share=share, having=tuple(having),
+        )
+
+    def _ranking(self, frame: Frame, metrics: list[str], compare, group_by, grain) -> tuple[list[OrderBy], int | None] | None:
+        rank, change = frame.rank, frame.change
+        target = metrics[0]
+        metric = self.catalog.metric(target)
+        limit = rank.limit if rank and rank.limit else None
+        single = frame.which and not frame.which_plural or frame.time_rank_grain is not None
+        if change is not None and compare and change.direction != "any":
+            field = "change_pct" if change.percent else "change"
+            down = change.direction == "down"
+            if rank is not None and rank.direction == "asc" and rank.limit is None and not rank.best_worst:
+                down = not down  # "增长最少" / "grew the least": the smallest increase first
+            direction = "asc" if down else "desc"
+            if limit is None and (rank is not None or single):
+                limit = 1 if (single or rank is not None) and not frame.which_plural else None
+            if rank is None and not single:
+                return [OrderBy(metric=target, field=field, direction=direction)], limit
+            return [OrderBy(metric=target, field=field, direction=direction)], limit
+        if rank is None:
+            if frame.sort_only and (group_by or grain):
+                return [OrderBy(metric=target, direction="desc")], None
+            return None
+        direction = rank.direction
+        if rank.best_worst and metric.direction == "lower_is_better":
+            direction = "asc" if direction == "desc" else "desc"
+        if limit is None and (single or not frame.which_plural):
+            limit = 1 if (group_by or grain) else None
+        return [OrderBy(metric=target, direction=direction)], limit
+
+    def _having(self, cue: signals.ThresholdCue, metric_id: str, compare, share: bool, frame: Frame) -> Having:
+        metric = self.catalog.metric(metric_id)
+        value, value2 = cue.value, cue.value2
+        field = "value"
+        if cue.percent:
+            value, value2 = value / 100, (value2 / 100 if value2 is not None else None)
+            if metric.format != "percent":
+                field = "share" if share else ("change_pct" if compare else "value")
+        elif compare and frame.change is not None and frame.change.direction != "any":
+            field = "change"
+        if field in ("change", "change_pct") and frame.change is not None and frame.change.direction == "down":
+            # "下降超过10%" is a change below −10%.
+            op = {">": "<", ">=": "<=", "<": ">", "<=": ">="}.get(cue.op, cue.op)
+            return Having(metric=metric_id, field=field, op=op, value=-value, value2=None if value2 is None else -value2)  # type: ignore[arg-type]
+        return Having(metric=metric_id, field=field, op=cue.op, value=value, value2=value2)
+
+    # ------------------------------------------------------------------ follow-ups
+    def _followup(self, frame: Frame, previous: "Turn", as_of: date) -> tuple[Understanding, float]:
+        base = previous.plan
+        metrics = list(frame.metrics) or list(base.metrics)
+        if frame.ambiguous and not frame.metrics:
+            return self._clarify_ambiguous(frame, as_of, base), 0.5
+        period = frame.period
+        if period is None and (frame.before or frame.same_last_year):
+            current = resolve_period(base.period or Period.parse(self.catalog.defaults.time_window), as_of)
+            kind = "year_over_year" if frame.same_last_year else "previous"
+            shifted = comparison_range(base.period or Period.parse(self.catalog.defaults.time_window), as_of, kind)
+            period = _period_for_range(shifted, current)
+            frame.compare = None if frame.compare == kind and frame.same_last_year else frame.compare
+        if frame.same_last_year and frame.compare == "year_over_year" and frame.period is None:
+            frame.compare = None
+        frame.period = period
+        plan = self._assemble(frame, metrics, as_of, base=base)
+        return plan, 0.85
+
+    # ------------------------------------------------------------------ refusals and questions
+    def _clarify_ambiguous(self, frame: Frame, as_of: date, base: QueryPlan | None = None) -> Understanding:
+        term = frame.ambiguous[0]
+        amb = next(a for a in self.catalog.ambiguous_terms if a.term == term)
+        zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
+        options = []
+        for metric_id in amb.metrics:
+            metric = self.catalog.metric(metric_id)
+            plan = self._assemble(frame, [metric_id, *[m for m in frame.metrics if m != metric_id]], as_of, base)
+            label = f"{metric.label.zh}:{metric.description.zh}" if zh else f"{metric.label.en}: {metric.description.en}"
+            options.append(ClarifyOption(label=label, plan=plan))
+        question = f"“{term}”可以指几个指标,您指的是哪一个?" if zh else f"“{term}” can mean more than one metric. Which one do you mean?"
+        return Clarify(question=question, options=tuple(options))
+
+    def _refuse_unknown(self, frame: Frame) -> Refuse:
+        nearest = self.nearest_metrics(frame.leftover or frame.question)
+        zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
+        names = "、".join(f"{self.catalog.metric(m).label.zh}({m})" for m in nearest) if zh else ", ".join(
+            f"{self.catalog.metric(m).label.en} ({m})" for m in nearest
+        )
+        if not frame.understood_anything and not frame.unknown_metric_words:
+            reason = (
+                f"这不像是关于指标的问题,我只能回答指标词典里的数据问题。可以试试:{names}"
+                if zh else f"That doesn't look like a question about our metrics; I can only answer data questions. Try: {names}"
+            )
+            return Refuse(code="not_a_data_question", reason=reason, nearest_metrics=nearest)
+        what = frame.leftover.strip() or frame.question
+        reason = (
+            f"指标词典里没有“{what}”这个指标,无法回答。最接近的指标:{names}"
+            if zh else f"The metric dictionary has no metric for “{what}”, so I can't answer that. Nearest metrics: {names}"
+        )
+        return Refuse(code="unknown_metric", reason=reason, nearest_metrics=nearest)
+
+    def _paraphrase(self, frame: Frame) -> tuple[str, float] | None:
+        """A metric the question describes without naming it (vectors, when an index is attached)."""
+        if self.index is None or not frame.leftover:
+            return None
+        hits = self.index.search(frame.question, k=3, kinds=("metric",))
+        if hits and hits[0].score >= getattr(self.index, "accept_score", 0.85):
+            margin = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
+            if margin >= getattr(self.index, "accept_margin", 0.02):
+                return hits[0].id, 0.6
+        return None
+
+    def nearest_metrics(self, text: str, k: int = 3) -> tuple[str, ...]:
+        if self.index is not None:
+            hits = self.index.search(text, k=k, kinds=("metric",))
+            if hits:
+                return tuple(h.id for h in hits)
+        grams = _bigrams(normalize(text))
+        scored = []
+        for metric in self.catalog.metrics:
+            best = max((_overlap(grams, _bigrams(normalize(t))) for t in (*metric.terms(), metric.description.zh, metric.description.en)), default=0.0)
+            scored.append((best, metric.id))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return tuple(metric_id for _, metric_id in scored[:k])
+
+    def _reachability(self, plan: QueryPlan) -> Refuse | None:
+        """A slice a metric cannot take is refused here, naming both (never a wrong number)."""
+        from assistant.compiler import _dependencies
+
+        def tables(metric_id: str) -> set[str]:
+            metric = self.catalog.metric(metric_id)
+            if metric.kind == "simple":
+                return {metric.table or ""}
+            return set().union(*(tables(d) for d in _dependencies(metric)))
+
+        dims = list(plan.group_by) + [f.dimension for f in plan.filters]
+        for metric_id in plan.metrics:
+            for table in sorted(tables(metric_id)):
+                reach = self.graph.reachable(table)
+                for dim_name in dims:
+                    dim: Dimension = self.catalog.dimension(dim_name)
+                    if not any(c.column.table in reach for c in dim.columns):
+                        metric = self.catalog.metric(metric_id)
+                        return Refuse(
+                            code="unreachable_slice",
+                            reason=(
+                                f"can't slice {metric.label.zh} ({metric_id}) by {dim.label.zh} ({dim.name}): "
+                                f"{metric.label.en} has no link to {dim.label.en} in the catalog"
+                            ),
+                            nearest_metrics=self._sliceable(dim),
+                        )
+        return None
+
+    def _sliceable(self, dim: Dimension) -> tuple[str, ...]:
+        found = []
+        for metric in self.catalog.metrics:
+            if metric.kind == "simple" and any(c.column.table in self.graph.reachable(metric.table or "") for c in dim.columns):
+                found.append(metric.id)
+        return tuple(found[:3])
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    plan: QueryPlan
+    frame: Frame | None = None
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for start, end in spans:
+        for i in range(max(0, start), min(len(chars), end)):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"\s+", " ", text)
+    return {text[i: i + 2] for i in range(len(text) - 1)} | set(text.replace(" ", ""))
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / (len(b) ** 0.5 * max(1, len(a)) ** 0.5) if a and b else 0.0
+
+
+def _period_for_range(r: DateRange, like: DateRange) -> Period:
+    """A shifted period as a named month/quarter/year when it is one, else an explicit range."""
+    from assistant.periods import month_end
+
+    if r.start.day == 1 and r.end == month_end(r.end.year, r.end.month):
+        months = (r.end.year - r.start.year) * 12 + r.end.month - r.start.month + 1
+        if months == 1:
+            return Period(kind="month", year=r.start.year, month=r.start.month)
+        if months == 3 and r.start.month in (1, 4, 7, 10):
+            return Period(kind="quarter", year=r.start.year, quarter=(r.start.month - 1) // 3 + 1)
+        if months == 12 and r.start.month == 1:
+            return Period(kind="year", year=r.start.year)
+    if r.start == r.end:
+        return Period(kind="day", start=r.start)
+    return Period(kind="range", start=r.start, end=r.end)
