@@ -248,8 +248,61 @@ def cmd_query(args: argparse.Namespace) -> int:
     console.print(render_rows(compiled.columns, result.rows, catalog, "zh"))
     if result.truncated:
         err.print(f"[yellow]showing the first {len(result.rows):,} rows[/]")
-    console.print(f"[dim]{shown_sql}[/]", highlight=False)
+    console.print(f"[dim]{shown_sql}[/]", highlight=False, soft_wrap=True)
     return 0
+
+
+# --- wenshu ask ------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.answer import Assistant
+    from assistant.workspace import open_workspace
+
+    workspace = open_workspace(args.db, args.catalog)
+    assistant = Assistant(workspace)
+    session = args.session
+    questions = [args.question] if args.question else []
+    interactive = not questions
+    if interactive:
+        session = session or "cli"
+        err.print("Ask about the metrics (empty line to quit). 问吧,空行退出。")
+    while True:
+        if interactive:
+            try:
+                line = input("? ").strip()
+            except EOFError:
+                return 0
+            if not line:
+                return 0
+            questions = [line]
+        for question in questions:
+            answer = assistant.ask(question, session_id=session, as_of=args.as_of)
+            if args.json:
+                print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+            else:
+                _print_answer(answer, workspace.catalog)
+        if not interactive:
+            return 0 if answer.status in ("answer", "clarify", "refuse") else 1
+
+
+def _print_answer(answer, catalog) -> None:
+    zh = answer.lang == "zh"
+    if answer.status == "refuse":
+        err.print(("[yellow]无法回答:[/] " if zh else "[yellow]Can't answer:[/] ") + answer.message, highlight=False)
+        return
+    if answer.status == "clarify":
+        console.print(answer.message, highlight=False)
+        for i, option in enumerate(answer.options, 1):
+            console.print(f"  {i}. {option.label}", highlight=False)
+        return
+    if answer.status == "error":
+        err.print(f"[red]error:[/] {answer.message}", highlight=False)
+        return
+    console.print(("[bold]理解为:[/] " if zh else "[bold]Understood as:[/] ") + answer.interpretation, highlight=False)
+    if answer.compiled is not None:
+        console.print(render_rows(answer.compiled.columns, answer.rows, catalog, answer.lang))
+    if not answer.rows:
+        console.print("该期间没有数据。" if zh else "No data for this period.")
+    console.print(f"[dim]{answer.sql}[/]", highlight=False, soft_wrap=True)
 
 
 # --- wenshu bench --------------------------------------------------------------
@@ -265,6 +318,65 @@ def cmd_bench_compile(args: argparse.Namespace) -> int:
     for name, figures in report.items():
         table.add_row(name, f"{figures['p50_ms']:.2f}", f"{figures['p95_ms']:.2f}")
     console.print(table)
+    return 0
+
+
+# --- wenshu eval ---------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import (
+        SuiteError,
+        load_suite,
+        print_summary,
+        run_suite,
+        write_markdown,
+        write_records,
+    )
+
+    try:
+        suite = load_suite(args.suite)
+    except SuiteError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
+        err.print(f"[red]the suite is invalid: {len(exc.problems)} problem(s)[/]")
+        return 2
+    tags = [t.strip() for t in (args.tags or "").split(",") if t.strip()]
+    selected = suite.select(tags=tags, limit=args.limit)
+    if not selected.cases:
+        err.print(f"[yellow]no cases to run[/] (suite '{suite.name}' has {len(suite.cases)}; tags={tags or '—'}, limit={args.limit})")
+        return 0
+
+    from assistant.answer import Assistant
+    from assistant.workspace import open_workspace
+
+    workspace = open_workspace(args.db, args.catalog)
+    try:
+        assistant = Assistant(workspace, engine=args.engine)
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(
+                TextColumn(f"[bold]eval {suite.name}[/]"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[accuracy]}"), TimeElapsedColumn(), console=err, transient=True,
+            ) as bar:
+                task = bar.add_task("", total=selected.turn_count, accuracy="")
+                right = 0
+
+                def progress(done: int, total: int, record) -> None:
+                    nonlocal right
+                    right += record.correct
+                    bar.update(task, completed=done, accuracy=f"{right / done:.0%} right")
+
+                result = run_suite(selected, assistant, workspace.database, workspace.catalog, progress=progress)
+        else:
+            result = run_suite(selected, assistant, workspace.database, workspace.catalog)
+    finally:
+        workspace.close()
+    print_summary(result, console)
+    if args.json:
+        console.print(f"records: {write_records(result, args.json)}", highlight=False)
+    if args.report:
+        database = str(args.db) if args.db else "the demo database"
+        console.print(f"report: {write_markdown(result, args.report, database=database)}", highlight=False)
     return 0
 
 
@@ -311,6 +423,15 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--sql-only", action="store_true", help="print the SQL without running it")
     query.add_argument("--json", action="store_true", help="print {sql, columns, rows, period} as JSON")
     query.set_defaults(func=cmd_query)
+    ask = sub.add_parser("ask", help="ask a question in Chinese or English")
+    ask.add_argument("question", nargs="?", help="the question; omit it to start an interactive conversation")
+    ask.add_argument("--as-of", type=_date, help="answer as of this date (default: the database's as-of date)")
+    ask.add_argument("--session", help="conversation id: follow-ups in the same session build on the previous answer")
+    ask.add_argument("--db", help="database (default: the demo)")
+    ask.add_argument("--catalog", help="catalog folder (default: the demo)")
+    ask.add_argument("--json", action="store_true", help="print {status, interpretation, plan, sql, columns, rows, timings}")
+    ask.set_defaults(func=cmd_ask)
+
     bench = sub.add_parser("bench", help="measure speed").add_subparsers(dest="bench_command", metavar="WHAT")
     bench_compile = bench.add_parser("compile", help="plan → SQL compile time per typical plan")
     bench_compile.add_argument("--catalog", help="catalog folder (default: the demo)")
@@ -318,6 +439,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench_compile.add_argument("--as-of", type=_date)
     bench_compile.add_argument("--json", action="store_true")
     bench_compile.set_defaults(func=cmd_bench_compile)
+
+    ev = sub.add_parser("eval", help="run a question suite and grade the answers by executing gold SQL")
+    ev.add_argument("suite", help="suite YAML file, or a shipped suite's name (e.g. demo.yaml)")
+    ev.add_argument("--db", help="database built by `wenshu demo build` (default: the demo); gold SQL runs there too")
+    ev.add_argument("--catalog", help="catalog folder (default: the demo)")
+    ev.add_argument("--json", metavar="OUT", help="write one record per graded turn (JSON list; JSON Lines for .jsonl)")
+    ev.add_argument("--report", metavar="OUT.md", help="write a Markdown report with every failure")
+    ev.add_argument("--engine", choices=["rules"], default="rules", help="understanding engine (default rules)")
+    ev.add_argument("--limit", type=int, help="run only the first N (selected) cases")
+    ev.add_argument("--tags", help="run only cases with any of these tags, comma-separated")
+    ev.set_defaults(func=cmd_eval)
     return parser
 
 

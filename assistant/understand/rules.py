@@ -230,7 +230,8 @@ class RulesEngine:
     def understand(self, question: str, *, as_of: date, previous: "Turn | None" = None) -> Understood:
         stripped = (question or "").strip()
         if not stripped:
-            return Understood(Refuse(code="not_a_data_question", reason="the question is empty; ask about a metric, e.g. 上个月的GMV"), 1.0)
+            headline = tuple(m.id for m in self.catalog.metrics if m.tier == "战略")[:3]
+            return Understood(Refuse(code="not_a_data_question", reason="the question is empty; ask about a metric, e.g. 上个月的GMV", nearest_metrics=headline), 1.0)
         if len(stripped) > 500:
             return Understood(Refuse(code="unsupported", reason="the question is too long (over 500 characters); ask one thing at a time"), 1.0)
         if signals.INJECTION.search(normalize(stripped)):
@@ -387,6 +388,8 @@ class RulesEngine:
         if frame.ambiguous and not frame.metrics:
             return self._clarify_ambiguous(frame, as_of, base), 0.5
         period = frame.period
+        if frame.same_last_year and period is not None and period.kind == "last_year":
+            period = None  # "same for last year" shifts the previous period; it does not ask for the calendar year
         if period is None and (frame.before or frame.same_last_year):
             current = resolve_period(base.period or Period.parse(self.catalog.defaults.time_window), as_of)
             kind = "year_over_year" if frame.same_last_year else "previous"
