@@ -297,6 +297,7 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("每一月的销售", [], []),
     ("成本月度变化", [], []),  # 成本 (cost) + 月度, not 本月
     ("线上月销售额", [], []),  # 线上 (online), not 上月
+    ("二号线上个月的良品率", ["last_month"], []),  # a production line, then the month
     ("提前天数", [], []),
     ("May I see GMV by store?", [], []),
     ("sales may drop", [], []),

@@ -359,6 +359,8 @@ class RulesEngine:
                 return [OrderBy(metric=target, direction="desc")], None
             return None
         direction = rank.direction
+        if rank.sort_only:
+            return [OrderBy(metric=target, direction=direction)], None
         if rank.best_worst and metric.direction == "lower_is_better":
             direction = "asc" if direction == "desc" else "desc"
         if limit is None and (single or not frame.which_plural):

@@ -65,6 +65,7 @@ class RankCue:
     direction: Literal["desc", "asc"]
     limit: int | None  # None: a superlative without a count ("最高", "highest")
     best_worst: bool = False  # "best"/"最好": direction follows the metric's own direction
+    sort_only: bool = False  # "lowest first" / 从高到低: an order for all rows, not a pick
 
 
 _TOP_N = re.compile(
@@ -90,8 +91,22 @@ _WORST = re.compile(r"最差|最糟|表现最差|\b(?:worst|worst-performing|poo
 _RANK_ONLY = re.compile(r"排名|排行|排序|\b(?:rank|ranking|ranked|sorted|sort)\b")
 
 
+_SORT_ASC = re.compile(r"从低到高|从小到大|从少到多|升序|由低到高|\b(?:ascending|lowest first|smallest first|least first|low to high|in ascending order)\b")
+_SORT_DESC = re.compile(r"从高到低|从大到小|从多到少|降序|由高到低|\b(?:descending|highest first|largest first|biggest first|most first|high to low|in descending order)\b")
+
+
 def find_rank(text: str) -> tuple[RankCue | None, bool]:
     """The ranking asked for, and whether the question asks to sort without a superlative."""
+    for pattern, direction in ((_SORT_ASC, "asc"), (_SORT_DESC, "desc")):
+        m = pattern.search(text)
+        if m:
+            n = _TOP_N.search(text) if direction == "desc" else _BOTTOM_N.search(text)
+            count = None
+            if n:
+                token = n.group("n") or n.group("n2") or n.group("n3")
+                value = parse_number(token) if token else None
+                count = int(value) if value and 1 <= value <= 1000 else None
+            return RankCue(m.start(), m.end(), direction, count, sort_only=count is None), True  # type: ignore[arg-type]
     for pattern, direction in ((_TOP_N, "desc"), (_BOTTOM_N, "asc")):
         m = pattern.search(text)
         if m:
