@@ -246,7 +246,7 @@ LAST_MONTH = "o.order_date >= DATE '2026-10-01' AND o.order_date < DATE '2026-11
 SCRIPT: dict[str, tuple[str, str]] = {
     "上个月各大区的成交总额": ("answer", f"""
         SELECT COUNT(*) AS lines, CAST(SUM(i.amount) AS DOUBLE) AS gmv, s.region_en AS region
-        FROM fact_order_items i JOIN fact_orders o USING (order_id) LEFT JOIN dim_store s USING (store_id)
+        FROM fact_order_items i JOIN fact_orders o USING (order_id) JOIN dim_store s USING (store_id)
         WHERE o.status != '已取消' AND {LAST_MONTH} GROUP BY s.region_en ORDER BY gmv DESC"""),
     # Wrong on purpose: the fewest orders, not the most.
     "Which store had the most orders last week?": ("answer", """
