@@ -19,7 +19,7 @@ Its shape, stage by stage (each a CTE, so the SQL an answer shows is readable):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 import sqlglot
@@ -28,7 +28,7 @@ from sqlglot import exp
 from assistant.catalog.expressions import parse_expression, referenced_names
 from assistant.catalog.graph import JoinGraph
 from assistant.catalog.model import ColumnRef, Dimension, DimensionColumn, Metric, MetricCatalog
-from assistant.periods import DateRange, Grain, Period, comparison_range, resolve_period
+from assistant.periods import DateRange, Grain, Period, comparison_range, month_end, resolve_period
 from assistant.plan import Filter, QueryPlan, Refuse
 
 DIALECTS = ("duckdb", "postgres", "mysql", "clickhouse", "trino", "spark", "snowflake", "bigquery")
@@ -104,6 +104,9 @@ class _Compiler:
         period = plan.period or Period.parse(catalog.defaults.time_window)
         self.current = resolve_period(period, as_of)
         self.previous = comparison_range(period, as_of, plan.compare) if plan.compare else None
+        if plan.compare == "previous" and plan.grain is not None:
+            # In a time series, 环比 compares each bucket with the bucket before it.
+            self.previous = _step_back(self.current, plan.grain)
         self.dimensions = tuple(catalog.dimension(name) for name in plan.group_by)
         self.atoms = self._atoms()
         # A share is of the total over the other filters: "线上占比" filters the rows shown, not the total.
@@ -287,10 +290,9 @@ class _Compiler:
             return None
         if self.plan.compare == "year_over_year":
             return ("YEAR", 1)
-        cur, prev = self.current, self.previous
-        if self.plan.grain in ("month", "quarter", "year") and cur.start.day == 1 and prev.start.day == 1:
-            return ("MONTH", (cur.start.year - prev.start.year) * 12 + cur.start.month - prev.start.month)
-        return ("DAY", (cur.start - prev.start).days)
+        if self.plan.grain in ("day", "week"):
+            return ("DAY", 1 if self.plan.grain == "day" else 7)
+        return ("MONTH", {"month": 1, "quarter": 3, "year": 12}[self.plan.grain])
 
     def _combined(self, dims: tuple[Dimension, ...], compare: bool) -> tuple[exp.Select, list[str]]:
         """One row per group with an ``<atom>__cur`` (and ``__prev``) column per atom.
@@ -438,6 +440,26 @@ def _qualify_atoms(select: exp.Select, table: str) -> None:
     for column in select.find_all(exp.Column):
         if not column.table and "__" in column.name:
             column.set("table", exp.to_identifier(table))
+
+
+def _months_back(d: date, months: int) -> date:
+    total = d.year * 12 + d.month - 1 - months
+    year, month = divmod(total, 12)
+    return date(year, month + 1, min(d.day, month_end(year, month + 1).day))
+
+
+def _step_back(current: DateRange, grain: Grain) -> DateRange:
+    """The range one bucket earlier (a month back keeps whole months whole)."""
+    if grain in ("day", "week"):
+        days = timedelta(days=1 if grain == "day" else 7)
+        return DateRange(current.start - days, current.end - days)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    end = current.end
+    whole = end == month_end(end.year, end.month)
+    new_end = _months_back(end, months)
+    if whole:
+        new_end = month_end(new_end.year, new_end.month)
+    return DateRange(_months_back(current.start, months), new_end)
 
 
 def _dependencies(metric: Metric) -> tuple[str, ...]:

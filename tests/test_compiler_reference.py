@@ -207,11 +207,11 @@ CASES = [
         ["month", "gmv", "gmv_previous"],
         f"""WITH cur AS (SELECT CAST(date_trunc('month', o.order_date) AS DATE) m, SUM(i.amount) v FROM {GMV_LINES}
                          AND o.order_date BETWEEN DATE '2026-08-01' AND DATE '2026-10-31' GROUP BY 1),
-                 prev AS (SELECT CAST(date_trunc('month', o.order_date) AS DATE) + INTERVAL 3 MONTH m, SUM(i.amount) v FROM {GMV_LINES}
-                         AND o.order_date BETWEEN DATE '2026-05-01' AND DATE '2026-07-31' GROUP BY 1)
+                 prev AS (SELECT CAST(date_trunc('month', o.order_date) AS DATE) + INTERVAL 1 MONTH m, SUM(i.amount) v FROM {GMV_LINES}
+                         AND o.order_date BETWEEN DATE '2026-07-01' AND DATE '2026-09-30' GROUP BY 1)
             SELECT cur.m, cur.v, prev.v FROM cur JOIN prev ON CAST(prev.m AS DATE) = cur.m ORDER BY 1""",
         True,
-        id="monthly-series-vs-previous-three-months",
+        id="monthly-series-each-month-vs-the-month-before",
     ),
     pytest.param(
         dict(metrics=["gmv"], group_by=["store"], period="last_month",

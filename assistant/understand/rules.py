@@ -30,8 +30,9 @@ MetricOrigin = Literal["named", "vague", "ambiguous_default", "paraphrase", "pre
 _WHICH_TIME = re.compile(
     r"哪(?:一|个)?(?P<zh>天|日|周|星期|个月|月|季度|年)|\bwhich (?P<en>day|date|week|month|quarter|year)\b|\bwhat (?P<en2>day|date|week|month|quarter|year)\b"
 )
-_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
+_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "季度": "quarter", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
                "day": "day", "date": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}  # fmt: skip
+_OVER_UNIT = re.compile(r"(日|天|周|月|季度|年)环比|\b(day|week|month|quarter|year)[- ](?:over|on)[- ]\w+|\b(?:d|w|m|q|y)o(?:d|w|m|q|y)\b")
 _FOLLOWUP = re.compile(
     r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)"
     r"|呢\s*[?？]?\s*$|^\s*(?:and|what about|how about|same|now|then|only|just|instead|also|break|show|split|switch|change|make it|but)\b"
@@ -61,10 +62,12 @@ class Frame:
     metrics: list[str] = field(default_factory=list)
     metric_origin: MetricOrigin | None = None
     ambiguous: list[str] = field(default_factory=list)  # ambiguous terms without a default
+    ambiguous_defaults: list[str] = field(default_factory=list)  # what ambiguous terms with a default settle to
     group_by: list[str] = field(default_factory=list)
     filters: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # dimension → (op, values)
     period: Period | None = None
     compare: CompareKind | None = None
+    compare_text: str = ""
     rank: signals.RankCue | None = None
     sort_only: bool = False
     which: bool = False
@@ -111,6 +114,7 @@ class RulesEngine:
             frame.period = periods[0].period
         if comparisons:
             frame.compare = comparisons[0].kind
+            frame.compare_text = text[max(0, comparisons[0].start - 2): comparisons[0].end]
         matches = self.lexicon.scan(question, blocked)
         matches = [self._choose_reading(m, matches, text) for m in matches]
         masked = _mask(text, blocked + [(m.start, m.end) for m in matches])
@@ -174,15 +178,15 @@ class RulesEngine:
             term = match.term
             before = text[: match.start]
             if term.kind == "metric":
+                if self._qualifier(match, matches, i, text):
+                    continue
                 if term.target not in frame.metrics:
                     frame.metrics.append(term.target)
-                frame.metric_origin = frame.metric_origin or "named"
+                frame.metric_origin = "named"
             elif term.kind == "ambiguous":
                 amb = next(a for a in self.catalog.ambiguous_terms if a.term == term.target)
                 if amb.default:
-                    if amb.default not in frame.metrics:
-                        frame.metrics.append(amb.default)
-                    frame.metric_origin = frame.metric_origin or "ambiguous_default"
+                    frame.ambiguous_defaults.append(amb.default)
                 elif term.target not in frame.ambiguous:
                     frame.ambiguous.append(term.target)
             elif term.kind == "vague":
@@ -201,13 +205,40 @@ class RulesEngine:
                     values.append(value)
                 frame.filters[dim] = ("not_in" if negated or op == "not_in" else "in", values)
                 previous_value = match
+        if not frame.metrics and frame.ambiguous_defaults:
+            # "订单" means order_count unless the question names a metric ("online orders' AOV").
+            frame.metrics = list(dict.fromkeys(frame.ambiguous_defaults))
+            frame.metric_origin = "ambiguous_default"
         which = signals.WHICH_MARKER
         frame.which = any(m.term.kind == "dimension" and which.search(text[: m.start]) for m in matches)
         frame.which_plural = any(
             m.term.kind == "dimension" and (m2 := which.search(text[: m.start])) and signals.WHICH_PLURAL.search(m2.group(0))
-            and not re.search(r"\bwhich\b", m2.group(0))
+            and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
         )
+
+    def _qualifier(self, match: Match, matches: list[Match], i: int, text: str) -> bool:
+        """A metric word that only says what another metric is about.
+
+        "resolution time for complaints" / "投诉的平均处理时长": 投诉 names the
+        complaints whose resolution time is asked, not a second metric.
+        """
+        metric = self.catalog.metric(match.term.target)
+        for other in (matches[i - 1] if i > 0 else None, matches[i + 1] if i + 1 < len(matches) else None):
+            if other is None or other.term.kind != "metric" or other.term.target == metric.id:
+                continue
+            partner = self.catalog.metric(other.term.target)
+            if partner.kind != "simple" or metric.kind != "simple" or partner.table != metric.table or metric.agg not in ("count", "count_distinct"):
+                continue
+            if other.start > match.end:
+                gap = text[match.end: other.start]
+                if re.fullmatch(r"\s*(?:的|中的|里的|之)\s*", gap):
+                    return True
+            else:
+                gap = text[other.end: match.start]
+                if re.fullmatch(r"\s*(?:for|of|on|about|regarding|in)\s+(?:the\s+|all\s+)?", gap):
+                    return True
+        return False
 
     def _read_dimension(self, frame: Frame, match: Match, matches: list[Match], i: int, text: str) -> None:
         name = match.term.target
@@ -307,6 +338,14 @@ class RulesEngine:
         if frame.trend is not None:
             resolved = resolve_period(period or Period.parse(self.catalog.defaults.time_window), as_of)
             grain = frame.trend.grain or default_grain(resolved)
+        elif compare == "previous" and frame.compare_text and grain is None:
+            # "月环比 over the last 6 months": a monthly series, each month against the one before.
+            unit = _OVER_UNIT.search(frame.compare_text)
+            if unit is not None:
+                resolved = resolve_period(period or Period.parse(self.catalog.defaults.time_window), as_of)
+                wanted: Grain = _TIME_UNITS[unit.group(1) or unit.group(2)]  # type: ignore[assignment]
+                if resolved.days > {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}[wanted]:
+                    grain = wanted
         if frame.time_rank_grain is not None:
             grain = frame.time_rank_grain
         if share and not group_by:
@@ -326,7 +365,7 @@ class RulesEngine:
             limit = frame.rank.limit
         for cue in frame.thresholds:
             having = [h for h in having if h.metric != metrics[0]] + [self._having(cue, metrics[0], compare, share, frame)]
-        if change is not None and compare and not order_by and frame.which_plural and change.direction in ("up", "down"):
+        if change is not None and compare and frame.rank is None and frame.which_plural and change.direction in ("up", "down") and not frame.thresholds:
             # "哪些门店销售下降了": the groups whose change has that sign.
             having.append(Having(metric=metrics[0], field="change", op="<" if change.direction == "down" else ">", value=0))
         if not group_by and not grain:
