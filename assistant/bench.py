@@ -58,3 +58,21 @@ def bench_compile(catalog: MetricCatalog, as_of: date, repeat: int = 200) -> dic
         report[name] = {"p50_ms": statistics.median(samples), "p95_ms": percentile(samples, 0.95)}
     report["all"] = {"p50_ms": statistics.median(everything), "p95_ms": percentile(everything, 0.95)}
     return report
+
+
+def bench_planning(engine, questions: list[str], as_of: date, repeat: int = 3) -> dict[str, float]:
+    """Question → plan latency (no database work), over ``questions``, ``repeat`` passes after a warm-up."""
+    for question in questions:
+        engine.understand(question, as_of=as_of)
+    samples: list[float] = []
+    for _ in range(repeat):
+        for question in questions:
+            started = time.perf_counter()
+            engine.understand(question, as_of=as_of)
+            samples.append((time.perf_counter() - started) * 1000)
+    return {
+        "questions": float(len(questions)),
+        "p50_ms": statistics.median(samples),
+        "p95_ms": percentile(samples, 0.95),
+        "max_ms": max(samples),
+    }

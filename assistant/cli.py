@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -380,6 +381,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_plan(args: argparse.Namespace) -> int:
+    from assistant.bench import bench_planning
+    from assistant.evaluation import load_suite
+    from assistant.understand.rules import RulesEngine
+    from assistant.workspace import open_workspace
+
+    suite = load_suite(args.suite)
+    questions = [turn.question for case in suite.cases for turn in case.turns]
+    workspace = open_workspace(args.db, args.catalog)
+    started = time.perf_counter()
+    engine = RulesEngine(workspace.catalog, workspace.database)
+    startup_ms = (time.perf_counter() - started) * 1000
+    report = bench_planning(engine, questions, args.as_of or suite.as_of, repeat=args.repeat)
+    report["engine_startup_ms"] = startup_ms
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    console.print(
+        f"planning latency over {int(report['questions'])} questions × {args.repeat}: "
+        f"p50 {report['p50_ms']:.2f} ms, p95 {report['p95_ms']:.2f} ms, max {report['max_ms']:.2f} ms "
+        f"(engine start-up {startup_ms:.0f} ms)"
+    )
+    return 0
+
+
 # --- parser -------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wenshu", description="Wenshu 问数 — ask about your metrics in Chinese or English.")
@@ -439,6 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench_compile.add_argument("--as-of", type=_date)
     bench_compile.add_argument("--json", action="store_true")
     bench_compile.set_defaults(func=cmd_bench_compile)
+    bench_plan = bench.add_parser("plan", help="question → plan latency over a suite's questions (no database work)")
+    bench_plan.add_argument("suite", nargs="?", default="demo.yaml", help="question suite (default: the shipped demo suite)")
+    bench_plan.add_argument("--db", help="database whose values feed the lexicon (default: the demo)")
+    bench_plan.add_argument("--catalog", help="catalog folder (default: the demo)")
+    bench_plan.add_argument("--repeat", type=int, default=3)
+    bench_plan.add_argument("--as-of", type=_date)
+    bench_plan.add_argument("--json", action="store_true")
+    bench_plan.set_defaults(func=cmd_bench_plan)
 
     ev = sub.add_parser("eval", help="run a question suite and grade the answers by executing gold SQL")
     ev.add_argument("suite", help="suite YAML file, or a shipped suite's name (e.g. demo.yaml)")
