@@ -196,7 +196,13 @@ def test_followups_reuse_the_previous_plan(engine):
     by_channel = plan_of(engine, "break it down by channel", first)
     assert by_channel.group_by == ("channel",)
     last_year = plan_of(engine, "same for last year", first)
-    assert str(last_year.period) == "2025-10"
+    assert str(last_year.period) == "last_year"  # the question again, for the calendar year
+    same_period = plan_of(engine, "去年同期呢?", first)
+    assert str(same_period.period) == "2025-10"  # the same month a year earlier
+    compared = plan_of(engine, "跟去年同期比呢", first)
+    assert compared.compare == "year_over_year" and str(compared.period) == "last_month"
+    with_prev = plan_of(engine, "compare with the month before", first)
+    assert with_prev.compare == "previous" and str(with_prev.period) == "last_month"
     store = plan_of(engine, "上海徐汇店上个月的GMV")
     other = plan_of(engine, "北京朝阳店的呢?", store) if engine.lexicon.terms("北京朝阳店") else None
     if other is not None:

@@ -28,18 +28,25 @@ from assistant.understand.timewords import find_comparisons, find_periods
 MetricOrigin = Literal["named", "vague", "ambiguous_default", "paraphrase", "previous"]
 
 _WHICH_TIME = re.compile(
-    r"哪(?:一|个)?(?P<zh>天|日|周|星期|个月|月|季度|年)|\bwhich (?P<en>day|date|week|month|quarter|year)\b|\bwhat (?P<en2>day|date|week|month|quarter|year)\b"
+    r"哪(?:一|个|几)?(?P<zh>天|日|周|星期|个月|月|季度|年)|\bwhich (?P<en>day|date|week|month|quarter|year)\b|\bwhat (?P<en2>day|date|week|month|quarter|year)\b"
 )
 _TIME_UNITS = {"天": "day", "日": "day", "周": "week", "季度": "quarter", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
                "day": "day", "date": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}  # fmt: skip
 _OVER_UNIT = re.compile(r"(日|天|周|月|季度|年)环比|\b(day|week|month|quarter|year)[- ](?:over|on)[- ]\w+|\b(?:d|w|m|q|y)o(?:d|w|m|q|y)\b")
+_EXTRA_COMPARE = re.compile(
+    r"(?P<yoy>去年同月|上年同月|去年同季度?|去年同周|上年同季|(?:the )?same (?:month|quarter|week|day) (?:of |in )?(?:last|a|the previous|the prior) year|a year (?:earlier|before|ago))"
+    r"|(?:compared? (?:with|to)|vs\.?|versus|against|relative to)\s+(?:the\s+)?(?:previous|prior|preceding|last)?\s*(?:\d+\s+|[a-z]+\s+)?(?:days?|weeks?|months?|quarters?|periods?)(?:\s+before(?: that| it)?)?"
+    r"|(?:和|跟|与|同)?(?:之前|此前|前)\s*\d+\s*天\s*(?:比|相比|对比)?"
+)
+_FROM_TO = re.compile(r"(?:from|从)\s*(.+?)\s*(?:to|到|至|-|–)\s*(.+)")
+_ADD_METRIC = re.compile(r"顺便|同时看|一起看|也看|还有|加上|以及|\balso\b|\bas well\b|\btoo\b|\balong with\b|\bplus\b")
 _FOLLOWUP = re.compile(
     r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)"
     r"|呢\s*[?？]?\s*$|^\s*(?:and|what about|how about|same|now|then|only|just|instead|also|break|show|split|switch|change|make it|but)\b"
     r"|\b(?:instead|as well|too|the same|same for|same thing)\b|同期呢|也看|换个|改看"
 )
 _BEFORE = re.compile(r"(?:the )?(?:month|week|quarter|year|period|day) before|前一(?:个)?(?:月|周|季度|年|天)|再往前|再之前|之前那个|上一期呢|前一期")
-_SAME_LAST_YEAR = re.compile(r"去年同期|上年同期|same (?:period|time|month|quarter|week) (?:last|a) year|same for last year|a year (?:earlier|before|ago)|year earlier")
+_SAME_LAST_YEAR = re.compile(r"去年同期|上年同期|same (?:period|time|month|quarter|week) (?:last|a) year|a year (?:earlier|before|ago)|year earlier")
 _ADD_GROUP = re.compile(r"再按|同时按|也按|\balso by\b|\band by\b|\bas well as by\b|加上按")
 _STOP = re.compile(
     r"[\s\d.,，。？?！!、:：;；'\"“”‘’()（）\[\]【】《》<>/\\|+\-*=~`@#$%^&_]+|"
@@ -82,6 +89,10 @@ class Frame:
     before: bool = False
     same_last_year: bool = False
     add_group: bool = False
+    add_metric: bool = False
+    compare_verb: bool = False
+    separately: bool = False
+    out_of_scope: bool = False
     leftover: str = ""
     unknown_metric_words: bool = False
     understood_anything: bool = False
@@ -102,6 +113,14 @@ class RulesEngine:
         self.graph = JoinGraph(catalog)
         self.index = index
         self._dimension_order = {d.name: i for i, d in enumerate(catalog.dimensions)}
+        # The dimension naming a table's rows (store for dim_store): the most distinct values.
+        counts: dict[str, tuple[int, str]] = {}
+        for dim in catalog.dimensions:
+            for col in dim.columns:
+                n = len(self.lexicon.values_by_dimension.get(dim.name, ()))
+                if n and n > counts.get(col.column.table, (0, ""))[0]:
+                    counts[col.column.table] = (n, dim.name)
+        self._entity = {table: name for table, (_, name) in counts.items()}
 
     # ------------------------------------------------------------------ reading
     def read(self, question: str, as_of: date) -> Frame:
@@ -109,43 +128,87 @@ class RulesEngine:
         text = normalize(question)
         periods = find_periods(question, as_of)
         comparisons = find_comparisons(question)
+        if comparisons and not periods and text[comparisons[0].start: comparisons[0].start + 5] == "over ":
+            # "complaints per week over last quarter": a period, not "vs last quarter".
+            inner = find_periods(question[comparisons[0].start + 5: comparisons[0].end], as_of)
+            if inner:
+                periods, comparisons = [inner[0].__class__(comparisons[0].start, comparisons[0].end, comparisons[0].text, inner[0].period)], []
         blocked = [(p.start, p.end) for p in periods] + [(c.start, c.end) for c in comparisons]
-        if periods:
-            frame.period = periods[0].period
+        extra = _EXTRA_COMPARE.search(text)
         if comparisons:
             frame.compare = comparisons[0].kind
             frame.compare_text = text[max(0, comparisons[0].start - 2): comparisons[0].end]
+        elif extra is not None:
+            frame.compare = "year_over_year" if extra.group("yoy") else "previous"
+            frame.compare_text = extra.group(0)
+            blocked.append((extra.start(), extra.end()))
         matches = self.lexicon.scan(question, blocked)
         matches = [self._choose_reading(m, matches, text) for m in matches]
         masked = _mask(text, blocked + [(m.start, m.end) for m in matches])
+        frame.thresholds = signals.find_thresholds(masked)
+        masked = _mask(masked, [(t.start, t.end) for t in frame.thresholds])
+        self._read_terms(frame, matches, text)
 
-        frame.rank, frame.sort_only = signals.find_rank(masked)
+        frame.rank, frame.sort_only = signals.find_rank(masked, which=frame.which and not frame.which_plural)
         frame.change = signals.find_change(masked)
         frame.trend = signals.find_trend(masked)
         frame.share = signals.find_share(masked) is not None
-        frame.thresholds = signals.find_thresholds(masked)
         frame.performance = signals.PERFORMANCE.search(masked) is not None
         frame.followup = bool(_FOLLOWUP.search(text.strip()))
         frame.before = bool(_BEFORE.search(text))
         frame.same_last_year = bool(_SAME_LAST_YEAR.search(text))
         frame.add_group = bool(_ADD_GROUP.search(text))
+        frame.add_metric = bool(_ADD_METRIC.search(text))
+        frame.compare_verb = bool(signals.COMPARE_VERB.search(text))
+        frame.separately = bool(signals.SEPARATELY.search(text))
+        frame.out_of_scope = bool(signals.OUT_OF_SCOPE.search(masked))
+        self._read_periods(frame, periods, text, as_of)
         which_time = _WHICH_TIME.search(masked)
         if which_time:
             unit = which_time.group("zh") or which_time.group("en") or which_time.group("en2")
             frame.time_rank_grain = _TIME_UNITS[unit]  # type: ignore[assignment]
 
-        self._read_terms(frame, matches, text)
         cues = [(c.start, c.end) for c in (frame.rank, frame.change, frame.trend) if c is not None]
-        cues += [(t.start, t.end) for t in frame.thresholds]
         leftover = _mask(masked, cues)
         if which_time:
             leftover = _mask(leftover, [(which_time.start(), which_time.end())])
         frame.leftover = _STOP.sub(" ", signals.PERFORMANCE.sub(" ", leftover)).strip()
         frame.unknown_metric_words = bool(_METRIC_NOUN.search(frame.leftover))
         frame.understood_anything = bool(
-            matches or periods or comparisons or frame.rank or frame.trend or frame.share or frame.thresholds or frame.change
+            matches or periods or comparisons or extra or frame.rank or frame.trend or frame.share or frame.thresholds or frame.change
         )
         return frame
+
+    def _read_periods(self, frame: Frame, periods: list, text: str, as_of: date) -> None:
+        """The question's period; two periods with a comparison word are a comparison."""
+        if not periods:
+            return
+        frame.period = periods[0].period
+        pair = None
+        if len(periods) >= 2 and (frame.compare_verb or frame.change is not None):
+            pair = (periods[0], periods[1])
+        elif len(periods) == 1 and frame.change is not None:
+            split = _FROM_TO.fullmatch(normalize(periods[0].text).strip())
+            if split is not None:
+                offset = periods[0].start
+                left = find_periods(frame.question[offset + split.start(1): offset + split.end(1)], as_of)
+                right = find_periods(frame.question[offset + split.start(2): offset + split.end(2)], as_of)
+                if left and right:
+                    pair = (left[0], right[0])
+        if pair is None:
+            return
+        try:
+            first, second = (resolve_period(p.period, as_of) for p in pair)
+        except PeriodError:
+            return
+        current, other = (pair[0], first), (pair[1], second)
+        if second.start > first.start:
+            current, other = (pair[1], second), (pair[0], first)
+        frame.period = current[0].period
+        if comparison_range(current[0].period, as_of, "year_over_year") == other[1]:
+            frame.compare = "year_over_year"
+        else:
+            frame.compare = frame.compare or "previous"
 
     def _choose_reading(self, match: Match, matches: list[Match], text: str) -> Match:
         """A surface with several readings (门店: the store dimension or the in-store channel)."""
@@ -187,6 +250,8 @@ class RulesEngine:
                 amb = next(a for a in self.catalog.ambiguous_terms if a.term == term.target)
                 if amb.default:
                     frame.ambiguous_defaults.append(amb.default)
+                    if _listed_with_metric(matches, i, text) and amb.default not in frame.metrics:
+                        frame.metrics.append(amb.default)  # "orders and active customers": both asked
                 elif term.target not in frame.ambiguous:
                     frame.ambiguous.append(term.target)
             elif term.kind == "vague":
@@ -204,6 +269,11 @@ class RulesEngine:
                 if value not in values:
                     values.append(value)
                 frame.filters[dim] = ("not_in" if negated or op == "not_in" else "in", values)
+                if signals.WHICH_MARKER.search(before) and not negated:
+                    # "哪家旗舰店" / "which flagship store": the stores that are flagships, one per row.
+                    entity = self._entity.get(self._table_of(dim))
+                    if entity and entity != dim and entity not in frame.group_by:
+                        frame.group_by.append(entity)
                 previous_value = match
         if not frame.metrics and frame.ambiguous_defaults:
             # "订单" means order_count unless the question names a metric ("online orders' AOV").
@@ -216,6 +286,9 @@ class RulesEngine:
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
         )
+
+    def _table_of(self, dim_name: str) -> str:
+        return self.catalog.dimension(dim_name).columns[0].column.table
 
     def _qualifier(self, match: Match, matches: list[Match], i: int, text: str) -> bool:
         """A metric word that only says what another metric is about.
@@ -252,8 +325,8 @@ class RulesEngine:
                 return
             if nxt is not None and nxt.term.kind == "value" and re.fullmatch(r"\s*(?:in|of|at|from|located in|within)\s*", text[match.end: nxt.start]):
                 return
-            if re.match(r"\s*(?:数|数量|个数|数目|总数)", text[match.end:]) or re.search(r"\b(?:number of|how many)\s*$", before):
-                return  # "门店数" asks for a count of stores, which is no metric here
+            if re.match(r"\s*(?:数|数量|个数|数目|总数)", text[match.end:]) or re.search(r"(?:\b(?:number of|how many)|多少件|多少个|多少种|几件|几个|几种)\s*$", before):
+                return  # "门店数" / "多少件商品": the counted thing, not a breakdown
         if name not in frame.group_by:
             frame.group_by.append(name)
 
@@ -270,7 +343,14 @@ class RulesEngine:
                 Refuse(code="unsafe_input", reason="the question contains instructions or SQL; Wenshu only answers questions about metrics and never runs text from a question"),
                 1.0,
             )
+        if signals.WRITE_INTENT.search(normalize(stripped)):
+            return Understood(
+                Refuse(code="unsafe_input", reason="Wenshu only reads data: it cannot change, delete or add records. Ask a question about a metric instead."),
+                1.0,
+            )
         frame = self.read(stripped, as_of)
+        if frame.out_of_scope:
+            return Understood(self._refuse_unknown(frame, forced=True), 0.8, frame)
         is_followup = previous is not None and self._is_followup(frame)
         try:
             if is_followup:
@@ -291,6 +371,9 @@ class RulesEngine:
     def _is_followup(self, frame: Frame) -> bool:
         if frame.followup or frame.before or frame.same_last_year:
             return True
+        bare = not (frame.period or frame.group_by or frame.filters or frame.rank or frame.trend or frame.compare or frame.share)
+        if frame.metrics and bare and len(frame.leftover) <= 4:
+            return True  # just a metric name ("净销售额"): the same question about it
         has_metric = bool(frame.metrics or frame.ambiguous or frame.metric_origin == "vague")
         return not has_metric and frame.understood_anything
 
@@ -321,16 +404,28 @@ class RulesEngine:
         period = frame.period or (base.period if base else None)
         compare = frame.compare or (base.compare if base else None)
         group_by = list(base.group_by) if base else []
+        regrouped = False
         if frame.group_by:
-            group_by = (group_by + [g for g in frame.group_by if g not in group_by]) if (frame.add_group and base) else list(frame.group_by)
+            new_groups = (group_by + [g for g in frame.group_by if g not in group_by]) if (frame.add_group and base) else list(frame.group_by)
+            regrouped = bool(base) and new_groups != group_by
+            group_by = new_groups
         filters = {f.dimension: f for f in base.filters} if base else {}
         for dim, (op, values) in frame.filters.items():
+            old = filters.get(dim)
+            if base and old is not None and frame.add_metric and op == "in" and old.op in ("=", "in"):
+                values = list(dict.fromkeys([*map(str, old.values), *values]))  # "再加上华北"
             filters[dim] = Filter(dimension=dim, op="in" if op == "in" and len(values) > 1 else ("=" if op == "in" else ("!=" if len(values) == 1 else "not_in")), values=tuple(values))
+            if frame.separately and op == "in" and len(values) > 1 and dim not in group_by:
+                group_by.append(dim)  # "华东和华南分别是多少": one row each
+            elif base and dim in base.group_by and dim not in group_by and op == "in" and len(values) > 1:
+                group_by.append(dim)
         grain: Grain | None = base.grain if base else None
         share = frame.share or (base.share if base and not frame.group_by else False)
-        order_by = list(base.order_by) if base else []
-        limit = base.limit if base else None
-        having = list(base.having) if base else []
+        order_by = list(base.order_by) if base and not regrouped else []
+        limit = base.limit if base and not regrouped else None
+        having = list(base.having) if base and not regrouped else []
+        if regrouped and base and base.group_by and frame.compare is None and frame.change is None:
+            compare = None  # a drill-down into another dimension shows the breakdown itself
         if base and frame.metrics and base.metrics != tuple(metrics):
             order_by = [o.model_copy(update={"metric": metrics[0]}) for o in order_by if o.metric in base.metrics]
             having = [h.model_copy(update={"metric": metrics[0]}) for h in having if h.metric in base.metrics]
@@ -371,6 +466,8 @@ class RulesEngine:
         if not group_by and not grain:
             order_by, limit = [], None  # one row: nothing to rank
         order_by = [o for o in order_by if o.field != "share" or share]
+        group_by = [self._reachable_alternative(d, metrics) for d in group_by]
+        filters = {name: f.model_copy(update={"dimension": self._reachable_alternative(f.dimension, metrics)}) for name, f in filters.items()}
         return QueryPlan(
             metrics=tuple(metrics), group_by=tuple(group_by), grain=grain, filters=tuple(filters.values()), period=period,
             compare=compare, order_by=tuple(order_by), limit=limit, share=share, having=tuple(having),
@@ -425,20 +522,26 @@ class RulesEngine:
     # ------------------------------------------------------------------ follow-ups
     def _followup(self, frame: Frame, previous: "Turn", as_of: date) -> tuple[Understanding, float]:
         base = previous.plan
-        metrics = list(frame.metrics) or list(base.metrics)
+        if frame.add_metric and frame.metrics:
+            metrics = list(base.metrics) + [m for m in frame.metrics if m not in base.metrics]  # "顺便看看准时率"
+        else:
+            metrics = list(frame.metrics) or list(base.metrics)
         if frame.ambiguous and not frame.metrics:
             return self._clarify_ambiguous(frame, as_of, base), 0.5
         period = frame.period
         if frame.same_last_year and period is not None and period.kind == "last_year":
             period = None  # "same for last year" shifts the previous period; it does not ask for the calendar year
-        if period is None and (frame.before or frame.same_last_year):
+        if period is None and (frame.before or frame.same_last_year) and frame.compare_verb:
+            # "compare with the month before" / "跟去年同期比呢": a comparison, not a new period.
+            frame.compare = "year_over_year" if frame.same_last_year else "previous"
+        elif period is None and (frame.before or frame.same_last_year):
             current = resolve_period(base.period or Period.parse(self.catalog.defaults.time_window), as_of)
             kind = "year_over_year" if frame.same_last_year else "previous"
             shifted = comparison_range(base.period or Period.parse(self.catalog.defaults.time_window), as_of, kind)
             period = _period_for_range(shifted, current)
             frame.compare = None if frame.compare == kind and frame.same_last_year else frame.compare
-        if frame.same_last_year and frame.compare == "year_over_year" and frame.period is None:
-            frame.compare = None
+        if frame.same_last_year and frame.compare == "year_over_year" and frame.period is None and not frame.compare_verb:
+            frame.compare = None  # "去年同期呢?" asked for that period, not for a comparison with it
         frame.period = period
         plan = self._assemble(frame, metrics, as_of, base=base)
         return plan, 0.85
@@ -457,13 +560,13 @@ class RulesEngine:
         question = f"“{term}”可以指几个指标,您指的是哪一个?" if zh else f"“{term}” can mean more than one metric. Which one do you mean?"
         return Clarify(question=question, options=tuple(options))
 
-    def _refuse_unknown(self, frame: Frame) -> Refuse:
+    def _refuse_unknown(self, frame: Frame, forced: bool = False) -> Refuse:
         nearest = self.nearest_metrics(frame.leftover or frame.question)
         zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
         names = "、".join(f"{self.catalog.metric(m).label.zh}({m})" for m in nearest) if zh else ", ".join(
             f"{self.catalog.metric(m).label.en} ({m})" for m in nearest
         )
-        if not frame.understood_anything and not frame.unknown_metric_words:
+        if not forced and not frame.understood_anything and not frame.unknown_metric_words:
             reason = (
                 f"这不像是关于指标的问题,我只能回答指标词典里的数据问题。可以试试:{names}"
                 if zh else f"That doesn't look like a question about our metrics; I can only answer data questions. Try: {names}"
@@ -528,6 +631,29 @@ class RulesEngine:
                         )
         return None
 
+    def _reachable_alternative(self, dim_name: str, metrics: list[str]) -> str:
+        """A word like 类别 read as product category, for complaints, means complaint category."""
+        if self._reaches(dim_name, metrics):
+            return dim_name
+        dim = self.catalog.dimension(dim_name)
+        for other in self.catalog.dimensions:
+            related = other.name.endswith("_" + dim_name) or other.label.zh.endswith(dim.label.zh) or other.label.en.lower().endswith(dim.label.en.lower())
+            if other.name != dim_name and related and self._reaches(other.name, metrics):
+                return other.name
+        return dim_name
+
+    def _reaches(self, dim_name: str, metrics: list[str]) -> bool:
+        from assistant.compiler import _dependencies
+
+        def tables(metric_id: str) -> set[str]:
+            metric = self.catalog.metric(metric_id)
+            return {metric.table or ""} if metric.kind == "simple" else set().union(*(tables(d) for d in _dependencies(metric)))
+
+        dim = self.catalog.dimension(dim_name)
+        return all(
+            any(c.column.table in self.graph.reachable(t) for c in dim.columns) for m in metrics for t in tables(m)
+        )
+
     def _sliceable(self, dim: Dimension) -> tuple[str, ...]:
         found = []
         for metric in self.catalog.metrics:
@@ -541,6 +667,16 @@ class Turn:
     question: str
     plan: QueryPlan
     frame: Frame | None = None
+
+
+def _listed_with_metric(matches: list[Match], i: int, text: str) -> bool:
+    """A term joined to a metric by 和/and/、 ("orders and active customers")."""
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(matches) and matches[j].term.kind == "metric":
+            left, right = sorted((matches[i], matches[j]), key=lambda m: m.start)
+            if signals.CONNECTOR.match(text[left.end: right.start]):
+                return True
+    return False
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:

@@ -79,12 +79,12 @@ _BOTTOM_N = re.compile(
     rf"|(?P<n2>{NUM}|{EN_WORD_NUM})\s*(?:个|家|位)?\s*(?:最低|最少|最小|最差|lowest|smallest|worst|least|fewest)"
 )
 _SUPER_DESC = re.compile(
-    r"最高|最多|最大|最强|最佳|最火|最畅销|最旺|最贵|第一名|排第一|冠军|居首|"
-    r"\b(?:highest|most|largest|biggest|greatest|maximum|max|leading|top|strongest|busiest|heaviest)\b"
+    r"最高|最多|最大|最强|最佳|最火|最畅销|最旺|最贵|最长|最久|第一名|排第一|冠军|居首|"
+    r"\b(?:highest|most|largest|biggest|greatest|maximum|max|leading|top|strongest|busiest|heaviest|longest)\b"
 )
 _SUPER_ASC = re.compile(
-    r"最低|最少|最小|最弱|最便宜|垫底|倒数第一|末位|"
-    r"\b(?:lowest|least|smallest|fewest|minimum|min|weakest|bottom|quietest)\b"
+    r"最低|最少|最小|最弱|最便宜|最短|垫底|倒数第一|末位|"
+    r"\b(?:lowest|least|smallest|fewest|minimum|min|weakest|bottom|quietest|shortest)\b"
 )
 _BEST = re.compile(r"最好|最优|表现最好|最出色|\b(?:best|best-performing|top-performing|strongest)\b")
 _WORST = re.compile(r"最差|最糟|表现最差|\b(?:worst|worst-performing|poorest)\b")
@@ -95,8 +95,15 @@ _SORT_ASC = re.compile(r"从低到高|从小到大|从少到多|升序|由低到
 _SORT_DESC = re.compile(r"从高到低|从大到小|从多到少|降序|由高到低|\b(?:descending|highest first|largest first|biggest first|most first|high to low|in descending order)\b")
 
 
-def find_rank(text: str) -> tuple[RankCue | None, bool]:
-    """The ranking asked for, and whether the question asks to sort without a superlative."""
+_COMPARATIVE_DESC = re.compile(r"更多|更高|更大|更长|\b(?:more|higher|bigger|larger|longer|greater)\b")
+_COMPARATIVE_ASC = re.compile(r"更少|更低|更小|更短|\b(?:fewer|less|lower|smaller|shorter)\b")
+
+
+def find_rank(text: str, which: bool = False) -> tuple[RankCue | None, bool]:
+    """The ranking asked for, and whether the question asks to sort without a superlative.
+
+    With ``which`` ("which plant had more downtime"), a comparative picks one too.
+    """
     for pattern, direction in ((_SORT_ASC, "asc"), (_SORT_DESC, "desc")):
         m = pattern.search(text)
         if m:
@@ -124,6 +131,12 @@ def find_rank(text: str) -> tuple[RankCue | None, bool]:
         return RankCue(desc.start(), desc.end(), "desc", None), True
     if asc:
         return RankCue(asc.start(), asc.end(), "asc", None), True
+    if which:
+        more, fewer = _COMPARATIVE_DESC.search(text), _COMPARATIVE_ASC.search(text)
+        if more and (not fewer or more.start() < fewer.start()):
+            return RankCue(more.start(), more.end(), "desc", None), True
+        if fewer:
+            return RankCue(fewer.start(), fewer.end(), "asc", None), True
     return None, bool(_RANK_ONLY.search(text))
 
 
@@ -137,8 +150,8 @@ class ChangeCue:
 
 
 _UP = re.compile(
-    r"增长|增加|上升|上涨|提升|提高|涨幅|增幅|增速|涨|增|"
-    r"\b(?:grow|grew|grown|growing|growth|increase|increased|increasing|rise|rose|risen|rising|gain|gained|improve|improved|up)\b"
+    r"增长|增加|上升|上涨|提升|提高|涨幅|增幅|增速|涨|增|多卖|多了|"
+    r"\b(?:grow|grew|grown|growing|growth|increase|increased|increasing|rise|rose|risen|rising|gain|gained|improve|improved|up|added|add|adding)\b"
 )
 _DOWN = re.compile(
     r"下降|下滑|减少|降低|下跌|降幅|跌幅|跌|降|萎缩|"
@@ -176,7 +189,10 @@ _GRAIN_WORDS: tuple[tuple[Grain, str], ...] = (
     ("year", r"按年|每年|逐年|年度趋势|分年|各年|\b(?:yearly|annually|per year|by year|each year|year by year)\b"),
 )
 _GRAIN_PATTERNS = tuple((grain, re.compile(p)) for grain, p in _GRAIN_WORDS)
-_TREND = re.compile(r"趋势|走势|走向|曲线|变化情况|变化趋势|时间序列|\b(?:trend|trends|trending|over time|time series|trajectory|evolution|history)\b")
+_TREND = re.compile(
+    r"趋势|走势|走向|曲线|变化情况|变化趋势|时间序列|怎么变|如何变化|变化如何|"
+    r"\b(?:trend|trends|trending|trended|over time|time series|trajectory|evolution|evolved|history|moved|developed)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -197,7 +213,7 @@ def find_trend(text: str) -> TrendCue | None:
 
 # --- share ---------------------------------------------------------------------------------
 _SHARE = re.compile(
-    r"占比|份额|比重|占多少|占总|占了?整体|占全部|占到|贡献(?:度|率|了多少)|百分之几|构成|"
+    r"占比|份额|比重|占多少|占总|占了?整体|占全部|占到|贡献(?:度|率|了多少)|百分之几|百分之多少|多大比例|几成|构成|占\s*(?:了)?\s+(?:的)?\s*(?:比例|百分比|多少)|"
     r"\b(?:share|shares|proportion|percentage of|percent of|what percent|what percentage|what fraction|"
     r"fraction of|portion|split|breakdown|mix|contribution)\b|%\s*of"
 )
@@ -273,7 +289,7 @@ def find_thresholds(text: str) -> list[ThresholdCue]:
 # --- filters and group-by words ---------------------------------------------------------------
 NEGATION = re.compile(
     r"(?:除了|除去|除|不含|不包含|不包括|不算|排除|剔除|去掉|去除|扣除|刨除|非|不是|"
-    r"\bexcluding\b|\bexclude\b|\bexcept(?: for)?\b|\bother than\b|\bwithout\b|\bnot\b|\bbesides\b|\bapart from\b|\bex\b|\boutside(?: of)?\b|\bnon-?)\s*$"
+    r"\bexcluding\b|\bexclude\b|\bleave out\b|\bleaving out\b|\bleave aside\b|\bnot counting\b|\bnot including\b|\bomitting\b|\bomit\b|\bexcept(?: for)?\b|\bother than\b|\bwithout\b|\bnot\b|\bbesides\b|\bapart from\b|\bex\b|\boutside(?: of)?\b|\bnon-?)\s*$"
 )
 CONNECTOR = re.compile(r"^\s*(?:和|与|及|以及|、|,|，|/|或|或者|跟|\band\b|\bor\b|&)\s*$")
 GROUP_MARKER = re.compile(
@@ -295,3 +311,19 @@ INJECTION = re.compile(
     r"|disregard (?:all |the )?(?:previous|prior|above)|system prompt|you are now|jailbreak|developer mode"
     r"|忽略(?:之前|以上|前面|上面|所有|先前)?的?(?:所有)?(?:指令|指示|提示|规则|要求|设定)|系统提示|提示词|你现在是|扮演|越狱|删除表|删库|删掉.{0,6}表"
 )
+
+OUT_OF_SCOPE = re.compile(
+    r"员工|人效|人均产值|\broi\b|投入产出|投资回报|广告|市场份额|市占率|电话|手机号|身份证|住址|邮箱|库存|工资|薪资|天气|净利润|预算|股价|汇率|"
+    r"\b(?:employees?|headcount|staff|return on investment|advertising|ads?|market share|phone|phones|telephone|email|e-mail|"
+    r"address|addresses|inventory|stock level|salary|salaries|payroll|weather|net profit|budget|stock price|share price|exchange rate|"
+    r"password|passwords|credit card|id number)\b"
+)
+WRITE_INTENT = re.compile(
+    r"\b(?:update|delete|remove|insert|modify|edit|overwrite|change|set|mark|cancel|refund)\b.{0,40}\b(?:order|orders|record|records|row|rows|table|status|customer|customers|data|entry|entries)\b.{0,30}\b(?:to|as|into|from)\b"
+    r"|\b(?:delete|drop|truncate|wipe|erase)\b.{0,30}\b(?:orders?|records?|rows?|tables?|data|customers?|database)\b"
+    r"|(?:修改|删除|更新|插入|篡改|清空|改掉)\s*(?:一下)?\s*(?:订单|数据|记录|表|状态|客户|会员)|把.{0,20}(?:订单|记录|状态).{0,10}(?:改为|改成|设为|删掉|删除)"
+)
+COMPARE_VERB = re.compile(
+    r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b|\bwith the same\b"
+)
+SEPARATELY = re.compile(r"分别|各自|各是|各为|\b(?:respectively|separately|individually|each|one by one|side by side|vs\.?|versus|compared?)\b|对比|比较")
