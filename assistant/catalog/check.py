@@ -218,6 +218,9 @@ def _check_terms(catalog: MetricCatalog, problem) -> None:
 
 
 def _check_defaults(catalog: MetricCatalog, problem) -> None:
+    count = catalog.defaults.count_metric
+    if count is not None and not catalog.has_metric(count):
+        problem(catalog.source, f"defaults.count_metric '{count}' is not a metric", "name the metric 'how many did we sell' counts, or remove it")
     if not catalog.has_metric(catalog.defaults.metric):
         problem(catalog.source, f"defaults.metric '{catalog.defaults.metric}' is not a metric", "name the metric that vague words like 'sales' mean")
     try:

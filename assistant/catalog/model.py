@@ -247,6 +247,8 @@ class AmbiguousTerm(_Frozen):
 class Defaults(_Frozen):
     time_window: str = "last_30_days"
     metric: str
+    # What a vague "how many did we sell / 卖了多少件" counts (units rather than money), if set.
+    count_metric: str | None = None
     vague_terms: Terms = Terms()
 
 

@@ -38,10 +38,12 @@ _EXTRA_COMPARE = re.compile(
     r"|(?:compared? (?:with|to)|vs\.?|versus|against|relative to)\s+(?:the\s+)?(?:previous|prior|preceding|last)?\s*(?:\d+\s+|[a-z]+\s+)?(?:days?|weeks?|months?|quarters?|periods?)(?:\s+before(?: that| it)?)?"
     r"|(?:和|跟|与|同)?(?:之前|此前|前)\s*\d+\s*天\s*(?:比|相比|对比)?"
 )
+_TOTAL = re.compile(r"一共|总共|合计|总计|加起来|\bin total\b|\baltogether\b|\bcombined\b|\ball together\b")
+_HOW_MANY = re.compile(r"\bhow many\b|多少件|几件|多少个|多少份")
 _FROM_TO = re.compile(r"(?:from|从)\s*(.+?)\s*(?:to|到|至|-|–)\s*(.+)")
 _ADD_METRIC = re.compile(r"顺便|同时看|一起看|也看|还有|加上|以及|\balso\b|\bas well\b|\btoo\b|\balong with\b|\bplus\b")
 _FOLLOWUP = re.compile(
-    r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)"
+    r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)|顺便|拆一下|拆开看|拆分一下|细分一下|展开看"
     r"|呢\s*[?？]?\s*$|^\s*(?:and|what about|how about|same|now|then|only|just|instead|also|break|show|split|switch|change|make it|but)\b"
     r"|\b(?:instead|as well|too|the same|same for|same thing)\b|同期呢|也看|换个|改看"
 )
@@ -117,7 +119,7 @@ class RulesEngine:
         counts: dict[str, tuple[int, str]] = {}
         for dim in catalog.dimensions:
             for col in dim.columns:
-                n = len(self.lexicon.values_by_dimension.get(dim.name, ()))
+                n = len(values.get(dim.name, ()))
                 if n and n > counts.get(col.column.table, (0, ""))[0]:
                     counts[col.column.table] = (n, dim.name)
         self._entity = {table: name for table, (_, name) in counts.items()}
@@ -280,8 +282,14 @@ class RulesEngine:
             frame.metrics = list(dict.fromkeys(frame.ambiguous_defaults))
             frame.metric_origin = "ambiguous_default"
         which = signals.WHICH_MARKER
-        frame.which = any(m.term.kind == "dimension" and which.search(text[: m.start]) for m in matches)
-        frame.which_plural = any(
+        trailing_plural = any(
+            m.term.kind in ("dimension", "value") and re.match(r"\s*(?:都)?(?:有|是)?(?:哪些|哪几个|哪几家)", text[m.end:]) for m in matches
+        )
+        frame.which = any(
+            m.term.kind == "dimension" and (which.search(text[: m.start]) or re.match(r"哪|which\b", normalize(m.surface)))
+            for m in matches
+        ) or trailing_plural
+        frame.which_plural = trailing_plural or any(
             m.term.kind == "dimension" and (m2 := which.search(text[: m.start])) and signals.WHICH_PLURAL.search(m2.group(0))
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
@@ -318,6 +326,8 @@ class RulesEngine:
         before = text[: match.start]
         explicit = signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before)
         if not explicit:
+            if _TOTAL.search(text):
+                return  # "设备一共运行了多少分钟": the whole, not one row per machine
             # "上海的门店" / "stores in Shanghai": the noun a filter qualifies, not a breakdown.
             prev = matches[i - 1] if i > 0 else None
             nxt = matches[i + 1] if i + 1 < len(matches) else None
@@ -387,7 +397,7 @@ class RulesEngine:
         if not metrics:
             ranking_like = frame.rank is not None or frame.change is not None or frame.group_by or frame.filters or frame.trend
             if frame.metric_origin == "vague" or frame.performance or (ranking_like and not frame.unknown_metric_words):
-                metrics = [self.catalog.defaults.metric]
+                metrics = [self._default_metric(frame)]
                 frame.metric_origin = frame.metric_origin or "vague"
                 confidence -= 0.1
             else:
@@ -398,6 +408,23 @@ class RulesEngine:
                 frame.metric_origin = "paraphrase"
                 confidence = min(confidence, guess[1])
         return self._assemble(frame, metrics, as_of, base=None), confidence
+
+    def _default_metric(self, frame: Frame) -> str:
+        """The catalog's default metric — or, when the question is about something it can't
+        slice (complaint categories, workshops), that subject's own count."""
+        defaults = self.catalog.defaults
+        if defaults.count_metric and frame.metric_origin == "vague" and _HOW_MANY.search(normalize(frame.question)):
+            return defaults.count_metric  # "how many beverages did we sell"
+        dims = frame.group_by + list(frame.filters)
+        if all(self._reaches(d, [defaults.metric]) for d in dims):
+            return defaults.metric
+        for dim_name in dims:
+            table = self._table_of(dim_name)
+            candidates = [m for m in self.catalog.metrics if m.kind == "simple" and m.table == table]
+            candidates.sort(key=lambda m: (m.agg not in ("count", "sum"), self.catalog.metrics.index(m)))
+            if candidates:
+                return candidates[0].id
+        return defaults.metric
 
     def _assemble(self, frame: Frame, metrics: list[str], as_of: date, base: QueryPlan | None) -> QueryPlan:
         """Fill the frame into a plan; ``base`` is the previous plan of a follow-up."""
