@@ -444,8 +444,11 @@ class RulesEngine:
         filters = {f.dimension: f for f in base.filters} if base else {}
         for dim, (op, values) in frame.filters.items():
             old = filters.get(dim)
-            if base and old is not None and frame.add_metric and op == "in" and old.op in ("=", "in"):
-                values = list(dict.fromkeys([*map(str, old.values), *values]))  # "再加上华北"
+            side_by_side = frame.add_metric or (frame.compare_verb and frame.compare is None)
+            if base and old is not None and side_by_side and op == "in" and old.op in ("=", "in"):
+                values = list(dict.fromkeys([*map(str, old.values), *values]))  # "再加上华北" / "和一号线比呢"
+                if frame.compare_verb and dim not in group_by:
+                    group_by.append(dim)
             filters[dim] = Filter(dimension=dim, op="in" if op == "in" and len(values) > 1 else ("=" if op == "in" else ("!=" if len(values) == 1 else "not_in")), values=tuple(values))
             if frame.separately and op == "in" and len(values) > 1 and dim not in group_by:
                 group_by.append(dim)  # "华东和华南分别是多少": one row each
@@ -465,6 +468,8 @@ class RulesEngine:
         if frame.trend is not None:
             resolved = resolve_period(period or Period.parse(self.catalog.defaults.time_window), as_of)
             grain = frame.trend.grain or default_grain(resolved)
+            if base is not None and base.grain is None and frame.rank is None:
+                order_by, limit = [], None  # a ranking turned into a series: every bucket, in time order
         elif compare == "previous" and frame.compare_text and grain is None:
             # "月环比 over the last 6 months": a monthly series, each month against the one before.
             unit = _OVER_UNIT.search(frame.compare_text)
