@@ -136,7 +136,7 @@ class Assistant:
         except PeriodError as exc:
             return Answer("refuse", question, lang, plan=result, message=str(exc), confidence=confidence)
         timings["compile_ms"] = (time.perf_counter() - started) * 1000
-        interpretation = interpret(self.catalog, result, compiled, lang)
+        interpretation = interpret(self.catalog, result, compiled, lang, self.rules.lexicon.display_value)
         started = time.perf_counter()
         try:
             rows = self.workspace.database.execute(compiled.sql)

@@ -28,12 +28,15 @@ def _metric_label(catalog: MetricCatalog, metric_id: str, lang: Lang) -> str:
 
 
 def _dimension_label(catalog: MetricCatalog, name: str, lang: Lang) -> str:
-    return catalog.dimension(name).label.get(lang)
+    label = catalog.dimension(name).label.get(lang)
+    if lang == "en" and label[1:2].islower():
+        label = label[0].lower() + label[1:]  # "by store type", not "by Store type"
+    return label
 
 
-def _filter_text(catalog: MetricCatalog, flt: Filter, lang: Lang) -> str:
+def _filter_text(catalog: MetricCatalog, flt: Filter, lang: Lang, value_label=None) -> str:
     label = _dimension_label(catalog, flt.dimension, lang)
-    values = [str(v) for v in flt.values]
+    values = [value_label(flt.dimension, v, lang) if value_label else str(v) for v in flt.values]
     joined = ("、" if lang == "zh" else ", ").join(values)
     if flt.op in ("=", "in"):
         return f"{label}={joined}" if len(values) == 1 else f"{label}∈{{{joined}}}"
@@ -60,8 +63,8 @@ def _having_text(catalog: MetricCatalog, having: Having, lang: Lang) -> str:
     return f"{name}{_OPS[having.op]}{show(having.value)}"
 
 
-def interpret(catalog: MetricCatalog, plan: QueryPlan, compiled: CompiledQuery, lang: Lang) -> str:
-    """The plan as one line of words."""
+def interpret(catalog: MetricCatalog, plan: QueryPlan, compiled: CompiledQuery, lang: Lang, value_label=None) -> str:
+    """The plan as one line of words; ``value_label(dimension, value, lang)`` names members."""
     sep = "," if lang == "zh" else ", "
     parts = [("、" if lang == "zh" else ", ").join(_metric_label(catalog, m, lang) for m in plan.metrics)]
     if plan.share:
@@ -71,7 +74,7 @@ def interpret(catalog: MetricCatalog, plan: QueryPlan, compiled: CompiledQuery, 
         parts.append(f"按{dims}" if lang == "zh" else f"by {dims}")
     if plan.grain:
         parts.append(_GRAIN[lang][plan.grain])
-    parts.extend(_filter_text(catalog, f, lang) for f in plan.filters)
+    parts.extend(_filter_text(catalog, f, lang, value_label) for f in plan.filters)
     period = describe_range(compiled.period, lang)
     if plan.period is None:
         period += "(默认时间窗口)" if lang == "zh" else " (default window)"

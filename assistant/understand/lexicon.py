@@ -111,6 +111,20 @@ class Lexicon:
         if entry not in self._terms[text]:
             self._terms[text].append(entry)
 
+    def display_value(self, dim_name: str, value: object, lang: str) -> str:
+        """A member's label in ``lang``: the paired English column, else the first English alias."""
+        text = str(value)
+        if lang != "en":
+            return text
+        english = self.english_label.get((dim_name, text))
+        if english:
+            return english
+        try:
+            aliases = self.catalog.dimension(dim_name).aliases_of(text)
+        except KeyError:
+            return text
+        return next((a for a in aliases if _is_english(a)), text)
+
     def terms(self, surface: str) -> list[Term]:
         return list(self._terms.get(normalize(surface).strip(), ()))
 
