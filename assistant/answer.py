@@ -87,14 +87,14 @@ def period_payload(compiled: CompiledQuery, lang: Lang) -> dict[str, str]:
 class Assistant:
     """Answers questions about one workspace (catalog + database)."""
 
-    def __init__(self, workspace: Workspace, engine: str = "rules"):
+    def __init__(self, workspace: Workspace, engine: str = "rules", sessions=None):
         from assistant.understand.conversation import ConversationStore
         from assistant.understand.rules import RulesEngine
 
         self.workspace = workspace
         self.engine_name = engine
         self.rules = RulesEngine(workspace.catalog, workspace.database)
-        self.sessions = ConversationStore()
+        self.sessions = sessions if sessions is not None else ConversationStore()
 
     @property
     def catalog(self):

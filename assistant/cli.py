@@ -258,8 +258,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.answer import Assistant
     from assistant.workspace import open_workspace
 
+    from assistant.resources import data_dir
+    from assistant.understand.conversation import PersistentConversationStore
+
     workspace = open_workspace(args.db, args.catalog)
-    assistant = Assistant(workspace)
+    # Each `wenshu ask --session` is a new process, so its conversation lives on disk.
+    assistant = Assistant(workspace, sessions=PersistentConversationStore(data_dir() / "sessions"))
     session = args.session
     questions = [args.question] if args.question else []
     interactive = not questions

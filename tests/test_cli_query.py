@@ -75,3 +75,26 @@ def test_bad_period_and_unknown_metric(capsys, demo_db_path):
     assert code == 2 and "last_month" in err  # the error lists accepted forms
     code, _, err = run(capsys, "query", "profit_per_employee", "--db", str(demo_db_path))
     assert code == 1 and "nearest metrics" in err
+
+
+def test_ask_follow_up_across_processes_by_session(capsys, demo_db_path):
+    code, out, _ = run(capsys, "ask", "上个月各区域的GMV", "--session", "s-1", "--db", str(demo_db_path), "--json")
+    assert code == 0 and json.loads(out)["plan"]["group_by"] == ["region"]
+    # A new command (a new process in real use) continues the same conversation.
+    code, out, _ = run(capsys, "ask", "那订单数呢?", "--session", "s-1", "--db", str(demo_db_path), "--json")
+    answer = json.loads(out)
+    assert answer["status"] == "answer"
+    assert answer["plan"]["metrics"] == ["order_count"] and answer["plan"]["group_by"] == ["region"]
+    assert {"status", "interpretation", "plan", "sql", "columns", "rows", "timings"} <= answer.keys()
+
+
+def test_ask_prints_interpretation_table_and_sql(capsys, demo_db_path):
+    code, out, _ = run(capsys, "ask", "GMV by region last month", "--db", str(demo_db_path))
+    assert code == 0
+    assert "Understood as: GMV, by region, October 2026" in out
+    assert "SELECT" in out and "华东" in out
+
+
+def test_ask_refusal_names_nearest_metrics(capsys, demo_db_path):
+    code, _, err = run(capsys, "ask", "上个月的库存周转率", "--db", str(demo_db_path))
+    assert code == 0 and "无法回答" in err
