@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -41,7 +41,12 @@ _EXTRA_COMPARE = re.compile(
     r"(?P<yoy>去年同月|上年同月|去年同季度?|去年同周|上年同季|(?:the )?same (?:month|quarter|week|day) (?:of |in )?(?:last|a|the previous|the prior) year|a year (?:earlier|before|ago))"
     r"|(?:compared? (?:with|to)|vs\.?|versus|against|relative to)\s+(?:the\s+)?(?:previous|prior|preceding|last)?\s*(?:\d+\s+|[a-z]+\s+)?(?:days?|weeks?|months?|quarters?|periods?)(?:\s+before(?: that| it)?)?"
     r"|(?:和|跟|与|同)?(?:之前|此前|前)\s*\d+\s*天\s*(?:比|相比|对比)?"
+    r"|\bwith (?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|year|period)\b|\bwith (?:the )?(?:day|week|month|quarter|year|period) before\b"
 )
+_VERSUS_BEFORE = re.compile(r"(?:\bcompared (?:with|to)|\bcompare (?:it |that |this )?(?:with|to)|\bvs\.?|\bversus|\bagainst|\bthan|比起?|相比于?|较|对比)\s*(?:the\s+)?$")
+_BARE_YEAR = re.compile(r"(?<![\d.,])(20\d\d)(?![\d.,年\-/])")
+_COUNT_BEFORE = re.compile(r"(?:\b(?:the|top)\s+|前)?(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|[一二三四五六七八九十两]{1,2})\s*(?:个|家|名|款|种|位|条)?\s*(?:best-selling|top|biggest|largest|highest|leading)?\s*$")
+_TYPE_OF = re.compile(r"(?:各类|每类|哪类|哪种|各种|哪一类|不同类型的?|\b(?:types? of|kinds? of|categories of|what type of|which type of|which kind of|what kind of)\b)\s*$")
 _TOTAL = re.compile(r"一共|总共|合计|总计|加起来|\bin total\b|\baltogether\b|\bcombined\b|\ball together\b")
 _HOW_MANY = re.compile(r"\bhow many\b|多少件|几件|多少个|多少份")
 _FROM_TO = re.compile(r"(?:from|从)\s*(.+?)\s*(?:to|到|至|-|–)\s*(.+)")
@@ -81,6 +86,7 @@ class Frame:
     period: Period | None = None
     compare: CompareKind | None = None
     compare_text: str = ""
+    compare_base: Period | None = None
     rank: signals.RankCue | None = None
     sort_only: bool = False
     which: bool = False
@@ -168,8 +174,21 @@ class RulesEngine:
         frame.add_metric = bool(_ADD_METRIC.search(text))
         frame.compare_verb = bool(signals.COMPARE_VERB.search(text))
         frame.separately = bool(signals.SEPARATELY.search(text))
-        frame.out_of_scope = bool(signals.OUT_OF_SCOPE.search(masked))
+        frame.out_of_scope = bool(signals.OUT_OF_SCOPE.search(text))
         self._read_periods(frame, periods, text, as_of)
+        if frame.period is None:
+            year = _BARE_YEAR.search(masked)
+            if year and as_of.year - 6 <= int(year.group(1)) <= as_of.year:
+                frame.period = Period(kind="year", year=int(year.group(1)))  # "break down 2025 units sold by category"
+                masked = _mask(masked, [year.span()])
+        if frame.rank is not None and frame.rank.limit is None and not frame.rank.sort_only:
+            for m in matches:
+                if m.term.kind == "dimension" and m.term.target in frame.group_by:
+                    count = _COUNT_BEFORE.search(masked[: m.start])
+                    n = signals.parse_number(count.group(1)) if count else None
+                    if n and 1 < n <= 100:
+                        frame.rank = replace(frame.rank, limit=int(n))  # "the 5 products with the highest sales"
+                        break
         which_time = _WHICH_TIME.search(masked)
         if which_time:
             unit = which_time.group("zh") or which_time.group("en") or which_time.group("en2")
@@ -191,6 +210,11 @@ class RulesEngine:
         if not periods:
             return
         frame.period = periods[0].period
+        if len(periods) == 1 and _VERSUS_BEFORE.search(text[: periods[0].start]):
+            # "compared with September" names what to compare against, not the period asked about.
+            frame.compare_base = periods[0].period
+            frame.period = None
+            return
         pair = None
         if len(periods) >= 2 and (frame.compare_verb or frame.change is not None):
             pair = (periods[0], periods[1])
@@ -248,6 +272,10 @@ class RulesEngine:
             term = match.term
             before = text[: match.start]
             if term.kind == "metric":
+                if _TYPE_OF.search(before):
+                    kind_dim = self._type_dimension(term.target)
+                    if kind_dim and kind_dim not in frame.group_by:
+                        frame.group_by.append(kind_dim)  # "各类投诉" / "which type of complaint"
                 if self._qualifier(match, matches, i, text):
                     continue
                 if term.target not in frame.metrics:
@@ -287,18 +315,31 @@ class RulesEngine:
             frame.metrics = list(dict.fromkeys(frame.ambiguous_defaults))
             frame.metric_origin = "ambiguous_default"
         which = signals.WHICH_MARKER
+        trailing_single = any(
+            m.term.kind == "dimension" and re.match(r"\s*(?:是|为)?(?:哪个|哪一个|哪家|哪一家|哪条|哪款)", text[m.end:]) for m in matches
+        )
         trailing_plural = any(
             m.term.kind in ("dimension", "value") and re.match(r"\s*(?:都)?(?:有|是)?(?:哪些|哪几个|哪几家)", text[m.end:]) for m in matches
         )
         frame.which = any(
             m.term.kind == "dimension" and (which.search(text[: m.start]) or re.match(r"哪|which\b", normalize(m.surface)))
             for m in matches
-        ) or trailing_plural
+        ) or trailing_plural or trailing_single
         frame.which_plural = trailing_plural or any(
             m.term.kind == "dimension" and (m2 := which.search(text[: m.start])) and signals.WHICH_PLURAL.search(m2.group(0))
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
         )
+
+    def _type_dimension(self, metric_id: str) -> str | None:
+        """The dimension that sorts a metric's own rows into kinds (complaints → complaint category)."""
+        metric = self.catalog.metric(metric_id)
+        if metric.kind != "simple":
+            return None
+        for dim in self.catalog.dimensions:
+            if any(c.column.table == metric.table for c in dim.columns) and re.search(r"category|type|reason", dim.name):
+                return dim.name
+        return "category" if self.catalog.has_dimension("category") and self._reaches("category", [metric_id]) else None
 
     def _table_of(self, dim_name: str) -> str:
         return self.catalog.dimension(dim_name).columns[0].column.table
@@ -329,7 +370,10 @@ class RulesEngine:
     def _read_dimension(self, frame: Frame, match: Match, matches: list[Match], i: int, text: str) -> None:
         name = match.term.target
         before = text[: match.start]
-        explicit = signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before)
+        explicit = (
+            signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before)
+            or re.match(r"各|每|按|分|哪|by\b|per\b|each\b|which\b", normalize(match.surface))
+        )
         if not explicit:
             if _TOTAL.search(text):
                 return  # "设备一共运行了多少分钟": the whole, not one row per machine
@@ -414,6 +458,17 @@ class RulesEngine:
                 confidence = min(confidence, guess[1])
         return self._assemble(frame, metrics, as_of, base=None), confidence
 
+    def _compare_kind(self, period: Period | None, against: Period, as_of: date) -> CompareKind:
+        """Which comparison makes ``against`` the other side of ``period``: previous or a year earlier."""
+        current = period or Period.parse(self.catalog.defaults.time_window)
+        try:
+            other = resolve_period(against, as_of)
+            if comparison_range(current, as_of, "year_over_year") == other:
+                return "year_over_year"
+        except PeriodError:
+            pass
+        return "previous"
+
     def _default_metric(self, frame: Frame) -> str:
         """The catalog's default metric — or, when the question is about something it can't
         slice (complaint categories, workshops), that subject's own count."""
@@ -435,6 +490,8 @@ class RulesEngine:
         """Fill the frame into a plan; ``base`` is the previous plan of a follow-up."""
         period = frame.period or (base.period if base else None)
         compare = frame.compare or (base.compare if base else None)
+        if frame.compare_base is not None:
+            compare = self._compare_kind(period, frame.compare_base, as_of)
         group_by = list(base.group_by) if base else []
         regrouped = False
         if frame.group_by:
@@ -504,7 +561,6 @@ class RulesEngine:
             order_by, limit = [], None  # one row: nothing to rank
         order_by = [o for o in order_by if o.field != "share" or share]
         group_by = [self._reachable_alternative(d, metrics) for d in group_by]
-        filters = {name: f.model_copy(update={"dimension": self._reachable_alternative(f.dimension, metrics)}) for name, f in filters.items()}
         return QueryPlan(
             metrics=tuple(metrics), group_by=tuple(group_by), grain=grain, filters=tuple(filters.values()), period=period,
             compare=compare, order_by=tuple(order_by), limit=limit, share=share, having=tuple(having),

@@ -213,7 +213,7 @@ def find_trend(text: str) -> TrendCue | None:
 
 # --- share ---------------------------------------------------------------------------------
 _SHARE = re.compile(
-    r"占比|份额|比重|占多少|占总|占了?整体|占全部|占到|贡献(?:度|率|了多少)|百分之几|百分之多少|多大比例|几成|构成|占\s*(?:了)?\s+(?:的)?\s*(?:比例|百分比|多少)|"
+    r"占比|份额|比重|占多少|占总|占了?整体|占全部|占到|贡献(?:度|率|占比)|百分之几|百分之多少|多大比例|几成|构成|占\s*(?:了)?\s+(?:的)?\s*(?:比例|百分比|多少)|"
     r"\b(?:share|shares|proportion|percentage of|percent of|what percent|what percentage|what fraction|"
     r"fraction of|portion|split|breakdown|mix|contribution)\b|%\s*of"
 )
@@ -289,7 +289,7 @@ def find_thresholds(text: str) -> list[ThresholdCue]:
 # --- filters and group-by words ---------------------------------------------------------------
 NEGATION = re.compile(
     r"(?:除了|除去|除|不含|不包含|不包括|不算|排除|剔除|去掉|去除|扣除|刨除|非|不是|"
-    r"\bexcluding\b|\bexclude\b|\bleave out\b|\bleaving out\b|\bleave aside\b|\bnot counting\b|\bnot including\b|\bomitting\b|\bomit\b|\bexcept(?: for)?\b|\bother than\b|\bwithout\b|\bnot\b|\bbesides\b|\bapart from\b|\bex\b|\boutside(?: of)?\b|\bnon-?)\s*$"
+    r"\bexcluding\b|\bexclude\b|\bleave out\b|\bleaving out\b|\bleave aside\b|\bnot counting\b|\bnot including\b|\bomitting\b|\bomit\b|\bexcept(?: for)?\b|\bother than\b|\bwithout\b|\bnot\b|\bbesides\b|\bapart from\b|\bex\b|\boutside(?: of)?\b|\bnon-?)(?:\s+(?:our|the|all|any|of))*\s*$"
 )
 CONNECTOR = re.compile(r"^\s*(?:和|与|及|以及|、|,|，|/|或|或者|跟|\band\b|\bor\b|&)\s*$")
 GROUP_MARKER = re.compile(
@@ -317,7 +317,7 @@ OUT_OF_SCOPE = re.compile(
     r"员工|人效|人均产值|\broi\b|投入产出|投资回报|广告|市场份额|市占率|电话|手机号|身份证|住址|邮箱|库存|工资|薪资|天气|净利润|预算|股价|汇率|"
     r"\b(?:employees?|headcount|staff|return on investment|advertising|ads?|market share|phone|phones|telephone|email|e-mail|"
     r"address|addresses|inventory|stock level|salary|salaries|payroll|weather|net profit|budget|stock price|share price|exchange rate|"
-    r"password|passwords|credit card|id number)\b"
+    r"password|passwords|credit card|id number|poem|poems|poetry|haiku|joke|jokes|story|song|lyrics|essay)\b|诗|笑话|故事|作文|歌词"
 )
 WRITE_INTENT = re.compile(
     r"\b(?:update|delete|remove|insert|modify|edit|overwrite|change|set|mark|cancel|refund)\b.{0,40}\b(?:order|orders|record|records|row|rows|table|status|customer|customers|data|entry|entries)\b.{0,30}\b(?:to|as|into|from)\b"
