@@ -408,6 +408,8 @@ class RulesEngine:
                 1.0,
             )
         frame = self.read(stripped, as_of)
+        if signals.NOT_DATA.search(normalize(stripped)):
+            return Understood(self._refuse_unknown(frame, not_data=True), 0.9, frame)
         if frame.out_of_scope:
             return Understood(self._refuse_unknown(frame, forced=True), 0.8, frame)
         is_followup = previous is not None and self._is_followup(frame)
@@ -653,13 +655,13 @@ class RulesEngine:
         question = f"“{term}”可以指几个指标,您指的是哪一个?" if zh else f"“{term}” can mean more than one metric. Which one do you mean?"
         return Clarify(question=question, options=tuple(options))
 
-    def _refuse_unknown(self, frame: Frame, forced: bool = False) -> Refuse:
+    def _refuse_unknown(self, frame: Frame, forced: bool = False, not_data: bool = False) -> Refuse:
         nearest = self.nearest_metrics(frame.leftover or frame.question)
         zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
         names = "、".join(f"{self.catalog.metric(m).label.zh}({m})" for m in nearest) if zh else ", ".join(
             f"{self.catalog.metric(m).label.en} ({m})" for m in nearest
         )
-        if not forced and not frame.understood_anything and not frame.unknown_metric_words:
+        if not_data or (not forced and not frame.understood_anything and not frame.unknown_metric_words):
             reason = (
                 f"这不像是关于指标的问题,我只能回答指标词典里的数据问题。可以试试:{names}"
                 if zh else f"That doesn't look like a question about our metrics; I can only answer data questions. Try: {names}"

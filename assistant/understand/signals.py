@@ -317,7 +317,7 @@ OUT_OF_SCOPE = re.compile(
     r"员工|人效|人均产值|\broi\b|投入产出|投资回报|广告|市场份额|市占率|电话|手机号|身份证|住址|邮箱|库存|工资|薪资|天气|净利润|预算|股价|汇率|"
     r"\b(?:employees?|headcount|staff|return on investment|advertising|ads?|market share|phone|phones|telephone|email|e-mail|"
     r"address|addresses|inventory|stock level|salary|salaries|payroll|weather|net profit|budget|stock price|share price|exchange rate|"
-    r"password|passwords|credit card|id number|poem|poems|poetry|haiku|joke|jokes|story|song|lyrics|essay)\b|诗|笑话|故事|作文|歌词"
+    r"password|passwords|credit card|id number)\b"
 )
 WRITE_INTENT = re.compile(
     r"\b(?:update|delete|remove|insert|modify|edit|overwrite|change|set|mark|cancel|refund)\b.{0,40}\b(?:order|orders|record|records|row|rows|table|status|customer|customers|data|entry|entries)\b.{0,30}\b(?:to|as|into|from)\b"
@@ -328,3 +328,4 @@ COMPARE_VERB = re.compile(
     r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b|\bwith the same\b"
 )
 SEPARATELY = re.compile(r"分别|各自|各是|各为|\b(?:respectively|separately|individually|each|one by one|side by side|vs\.?|versus|compared?)\b|对比|比较")
+NOT_DATA = re.compile(r"\b(?:poem|poems|poetry|haiku|joke|jokes|story|stories|song|lyrics|essay|recipe|translate)\b|写一首|诗歌|笑话|讲个故事|作文|歌词|翻译")
