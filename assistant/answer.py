@@ -95,6 +95,7 @@ class Assistant:
         self.engine_name = engine
         self.rules = RulesEngine(workspace.catalog, workspace.database)
         self.sessions = sessions if sessions is not None else ConversationStore()
+        self._pending: dict[str, Clarify] = {}  # clarifying questions awaiting a reply, per session
 
     @property
     def catalog(self):
@@ -105,11 +106,21 @@ class Assistant:
         as_of = as_of or self.workspace.default_as_of
         lang = detect_language(question)
         previous = self.sessions.last(session_id) if session_id else None
-        understanding = self.rules.understand(question, as_of=as_of, previous=previous)
+        pending = self._pending.pop(session_id, None) if session_id else None
+        choice = self.rules.pick_option(question, pending.options, as_of) if pending else None
+        if pending is not None and choice is not None:
+            # The reply to a clarifying question picks one of the offered readings.
+            from assistant.understand.rules import Understood
+
+            understanding = Understood(pending.options[choice].plan, 0.95)
+        else:
+            understanding = self.rules.understand(question, as_of=as_of, previous=previous)
         understood_ms = (time.perf_counter() - started) * 1000
         answer = self._answer(question, lang, understanding.result, understanding.confidence, as_of)
         if session_id and answer.plan is not None and answer.status == "answer":
             self.sessions.remember(session_id, question, answer.plan, understanding.frame)
+        if session_id and isinstance(understanding.result, Clarify):
+            self._pending[session_id] = understanding.result
         timings = {"understand_ms": understood_ms, **answer.timings, "total_ms": (time.perf_counter() - started) * 1000}
         return _replace(answer, timings=timings)
 

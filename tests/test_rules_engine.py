@@ -207,3 +207,44 @@ def test_followups_reuse_the_previous_plan(engine):
     other = plan_of(engine, "北京朝阳店的呢?", store) if engine.lexicon.terms("北京朝阳店") else None
     if other is not None:
         assert other.filters[0].values == ("北京朝阳店",)
+
+
+def test_more_followup_families(engine):
+    base = plan_of(engine, "GMV by store in East China last month")
+    dropped = plan_of(engine, "drop the region filter", base)
+    assert not dropped.filters and dropped.group_by == ("store",) and dropped.compare is None
+    whole = plan_of(engine, "company-wide", dropped)
+    assert not whole.group_by and not whole.filters
+    line = plan_of(engine, "二号线上个月的良品率")
+    both = plan_of(engine, "和一号线比呢", line)
+    assert both.group_by == ("production_line",) and set(both.filters[0].values) == {"二号线", "一号线"}
+    util = plan_of(engine, "Equipment utilization by production line last month")
+    versus = plan_of(engine, "which line dropped the most compared with September?", util)
+    assert str(versus.period) == "last_month" and versus.compare == "previous" and versus.limit == 1
+
+
+def test_clarification_replies_pick_an_option(engine):
+    result = engine.understand("上个月的会员数", as_of=AS_OF).result
+    assert isinstance(result, Clarify)
+    picked = engine.pick_option("新增的", result.options, AS_OF)
+    assert result.options[picked].plan.metrics == ("new_members",)
+    assert engine.pick_option("the second one", result.options, AS_OF) == 1
+    assert engine.pick_option("上个月的GMV", result.options, AS_OF) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("Give me the 5 products with the highest sales last month", lambda p: p.limit == 5 and p.group_by == ("product",)),
+        ("Break down 2025 units sold by category as a percentage of total", lambda p: str(p.period) == "2025" and p.share),
+        ("过去14天各类投诉分别多少件", lambda p: p.group_by == ("complaint_category",) and p.metrics == ("complaint_count",)),
+        ("本季度销量环比增长最快的品类是哪个", lambda p: p.limit == 1 and p.order_by[0].field == "change_pct"),
+        ("苏州工厂各产线本月稼动率", lambda p: p.group_by == ("production_line",) and p.filters[0].values == ("苏州工厂",)),
+        ("Compare GMV last month with the month before", lambda p: p.compare == "previous" and str(p.period) == "last_month"),
+        ("金卡和钻石会员上个月一共贡献了多少销售额", lambda p: not p.share and not p.group_by and len(p.filters[0].values) == 2),
+        ("Which type of complaint takes us longest to resolve this year?", lambda p: p.group_by == ("complaint_category",) and p.limit == 1),
+    ],
+)
+def test_holdout_families(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)

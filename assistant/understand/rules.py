@@ -44,6 +44,11 @@ _EXTRA_COMPARE = re.compile(
     r"|\bwith (?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|year|period)\b|\bwith (?:the )?(?:day|week|month|quarter|year|period) before\b"
 )
 _VERSUS_BEFORE = re.compile(r"(?:\bcompared (?:with|to)|\bcompare (?:it |that |this )?(?:with|to)|\bvs\.?|\bversus|\bagainst|\bthan|比起?|相比于?|较|对比)\s*(?:the\s+)?$")
+_ORDINAL = re.compile(r"(?:第|选|the\s+)?\s*(\d|[一二三四五]|first|second|third|fourth|fifth)\s*(?:个|项|种|one|option)?\s*[.!。]?")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_UNFILTER_BEFORE = re.compile(r"(?:不限|不分|取消|去掉|不要|不按|不看|放开|\bremove\b|\bdrop\b|\bwithout\b|\bclear\b|\bignore\b|\bregardless of\b|\bacross all\b|\bfor all\b)\s*(?:the\s+)?(?:所有\s*)?$")
+_UNFILTER_PHRASE = re.compile(r"\b(?:drop|remove|clear|ignore|lose)\s+(?:the\s+)?[a-z ]{0,30}?\s*filters?\b|(?:去掉|取消|不要)\s*[^,，。]{0,10}?(?:筛选|限制|条件|过滤)")
+_WHOLE = re.compile(r"全公司|整个公司|全部门店|所有门店|整体|全国|\b(?:whole company|company-wide|company wide|overall|all stores|the whole business|everything)\b")
 _BARE_YEAR = re.compile(r"(?<![\d.,])(20\d\d)(?![\d.,年\-/])")
 _COUNT_BEFORE = re.compile(r"(?:\b(?:the|top)\s+|前)?(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|[一二三四五六七八九十两]{1,2})\s*(?:个|家|名|款|种|位|条)?\s*(?:best-selling|top|biggest|largest|highest|leading)?\s*$")
 _TYPE_OF = re.compile(r"(?:各类|每类|哪类|哪种|各种|哪一类|不同类型的?|\b(?:types? of|kinds? of|categories of|what type of|which type of|which kind of|what kind of)\b)\s*$")
@@ -87,6 +92,8 @@ class Frame:
     compare: CompareKind | None = None
     compare_text: str = ""
     compare_base: Period | None = None
+    unfilter: set[str] = field(default_factory=set)  # "不限门店" / "drop the region filter"
+    whole: bool = False  # "看全公司的" / "company-wide"
     rank: signals.RankCue | None = None
     sort_only: bool = False
     which: bool = False
@@ -160,6 +167,7 @@ class RulesEngine:
         masked = _mask(text, blocked + [(m.start, m.end) for m in matches])
         frame.thresholds = signals.find_thresholds(masked)
         masked = _mask(masked, [(t.start, t.end) for t in frame.thresholds])
+        masked = _mask(masked, [m.span() for m in _UNFILTER_PHRASE.finditer(masked)])  # "drop the region filter" is no drop
         self._read_terms(frame, matches, text)
 
         frame.rank, frame.sort_only = signals.find_rank(masked, which=frame.which and not frame.which_plural)
@@ -172,6 +180,7 @@ class RulesEngine:
         frame.same_last_year = bool(_SAME_LAST_YEAR.search(text))
         frame.add_group = bool(_ADD_GROUP.search(text))
         frame.add_metric = bool(_ADD_METRIC.search(text))
+        frame.whole = bool(_WHOLE.search(text))
         frame.compare_verb = bool(signals.COMPARE_VERB.search(text))
         frame.separately = bool(signals.SEPARATELY.search(text))
         frame.out_of_scope = bool(signals.OUT_OF_SCOPE.search(text))
@@ -370,6 +379,9 @@ class RulesEngine:
     def _read_dimension(self, frame: Frame, match: Match, matches: list[Match], i: int, text: str) -> None:
         name = match.term.target
         before = text[: match.start]
+        if _UNFILTER_BEFORE.search(before):
+            frame.unfilter.add(name)
+            return
         explicit = (
             signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before)
             or re.match(r"各|每|按|分|哪|by\b|per\b|each\b|which\b", normalize(match.surface))
@@ -430,7 +442,7 @@ class RulesEngine:
         return Understood(result, confidence, frame)
 
     def _is_followup(self, frame: Frame) -> bool:
-        if frame.followup or frame.before or frame.same_last_year:
+        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole:
             return True
         bare = not (frame.period or frame.group_by or frame.filters or frame.rank or frame.trend or frame.compare or frame.share)
         if frame.metrics and bare and len(frame.leftover) <= 4:
@@ -459,6 +471,31 @@ class RulesEngine:
                 frame.metric_origin = "paraphrase"
                 confidence = min(confidence, guess[1])
         return self._assemble(frame, metrics, as_of, base=None), confidence
+
+    def pick_option(self, question: str, options, as_of: date) -> int | None:
+        """Which offered reading a reply to a clarifying question chooses, if any.
+
+        "新增的" / "I mean customers who bought something" / "第二个" / "2".
+        """
+        text = normalize(question).strip()
+        ordinal = _ORDINAL.fullmatch(text)
+        if ordinal:
+            n = _ORDINALS.get(ordinal.group(1)) or int(signals.parse_number(ordinal.group(1)) or 0)
+            return n - 1 if 1 <= n <= len(options) else None
+        frame = self.read(question, as_of)
+        chosen = [i for i, o in enumerate(options) if o.plan.metrics[0] in frame.metrics]
+        if len(chosen) == 1:
+            return chosen[0]
+        words = [w for w in re.split(r"[\s,，。.!?？！的了]+", text) if len(w) >= 2]
+        scored = []
+        for i, option in enumerate(options):
+            metric = self.catalog.metric(option.plan.metrics[0])
+            names = normalize(" ".join(metric.terms()) + " " + option.label)
+            scored.append((sum(1 for w in words if w in names), i))
+        scored.sort(reverse=True)
+        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            return scored[0][1]
+        return None
 
     def _compare_kind(self, period: Period | None, against: Period, as_of: date) -> CompareKind:
         """Which comparison makes ``against`` the other side of ``period``: previous or a year earlier."""
@@ -515,6 +552,10 @@ class RulesEngine:
                 group_by.append(dim)
         grain: Grain | None = base.grain if base else None
         share = frame.share or (base.share if base and not frame.group_by else False)
+        if base is not None and (frame.unfilter or frame.whole):
+            dropped = set(filters) if frame.whole and not frame.filters else frame.unfilter
+            filters = {d: f for d, f in filters.items() if d not in dropped}
+            group_by = [g for g in group_by if g not in dropped and not (frame.whole and not frame.group_by)]
         order_by = list(base.order_by) if base and not regrouped else []
         limit = base.limit if base and not regrouped else None
         having = list(base.having) if base and not regrouped else []
