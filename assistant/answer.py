@@ -49,6 +49,8 @@ class Answer:
     truncated: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     compiled: CompiledQuery | None = field(default=None, repr=False, compare=False)
+    notice: str = ""  # why the answer is not what was asked for: LLM down, plan rejected, free SQL used
+    llm_usage: dict[str, Any] | None = None  # {prompt_tokens, completion_tokens, latency_ms, calls}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,8 @@ class Answer:
             "nearest_metrics": list(self.nearest_metrics),
             "confidence": round(self.confidence, 3),
             "engine": self.engine,
+            "notice": self.notice,
+            "llm_usage": self.llm_usage,
             "truncated": self.truncated,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }
@@ -87,13 +91,16 @@ def period_payload(compiled: CompiledQuery, lang: Lang) -> dict[str, str]:
 class Assistant:
     """Answers questions about one workspace (catalog + database)."""
 
-    def __init__(self, workspace: Workspace, engine: str = "rules", sessions=None):
+    def __init__(self, workspace: Workspace, engine: str | None = "rules", sessions=None, llm_config=None):
+        """``engine``: rules | llm | hybrid, or None for the configured one ($WENSHU_ENGINE, config.toml)."""
+        from assistant.llm import build_engine
         from assistant.understand.conversation import ConversationStore
         from assistant.understand.rules import RulesEngine
 
         self.workspace = workspace
-        self.engine_name = engine
         self.rules = RulesEngine(workspace.catalog, workspace.database)
+        self.engine = build_engine(engine, workspace.catalog, workspace.database, rules=self.rules, config=llm_config)
+        self.engine_name = self.engine.name
         self.sessions = sessions if sessions is not None else ConversationStore()
         self._pending: dict[str, Clarify] = {}  # clarifying questions awaiting a reply, per session
 
@@ -114,9 +121,17 @@ class Assistant:
 
             understanding = Understood(pending.options[choice].plan, 0.95)
         else:
-            understanding = self.rules.understand(question, as_of=as_of, previous=previous)
+            history = self.sessions.history(session_id) if session_id else []
+            understanding = self.engine.understand(question, as_of=as_of, previous=previous, history=history)
         understood_ms = (time.perf_counter() - started) * 1000
         answer = self._answer(question, lang, understanding.result, understanding.confidence, as_of)
+        usage = getattr(understanding, "usage", None)
+        answer = _replace(
+            answer,
+            engine=getattr(understanding, "label", "rules"),
+            notice=getattr(understanding, "notice", None) or "",
+            llm_usage=usage.to_json() if usage is not None and usage.calls else None,
+        )
         if session_id and answer.plan is not None and answer.status == "answer":
             self.sessions.remember(session_id, question, answer.plan, understanding.frame)
         if session_id and isinstance(understanding.result, Clarify):
@@ -128,9 +143,12 @@ class Assistant:
         """Answer a plan directly (UI chip edits, clarification choices, the API)."""
         return self._answer(question, lang, plan, 1.0, as_of or self.workspace.default_as_of)
 
-    def _answer(self, question: str, lang: Lang, result: Understanding, confidence: float, as_of: date) -> Answer:
+    def _answer(self, question: str, lang: Lang, result, confidence: float, as_of: date) -> Answer:
+        from assistant.llm.freesql import FreeSQL
         from assistant.present.interpretation import interpret
 
+        if isinstance(result, FreeSQL):
+            return self._answer_free_sql(question, lang, result, confidence)
         if isinstance(result, Refuse):
             return Answer("refuse", question, lang, message=result.reason, nearest_metrics=result.nearest_metrics, confidence=confidence)
         if isinstance(result, Clarify):
@@ -161,6 +179,25 @@ class Assistant:
             "answer", question, lang, interpretation=interpretation, plan=result, sql=compiled.sql,
             columns=rows.columns, rows=rows.rows, period=period_payload(compiled, lang), confidence=confidence,
             truncated=rows.truncated, compiled=compiled, timings=timings,
+        )
+
+
+    def _answer_free_sql(self, question: str, lang: Lang, free, confidence: float) -> Answer:
+        """An LLM-written query the guard accepted: run it in the sandbox, labelled as free SQL."""
+        from assistant.llm.freesql import run_free_sql
+
+        label = "自由SQL(大模型编写,已通过安全检查)" if lang == "zh" else "free SQL (written by the LLM, checked by the guard)"
+        interpretation = f"{free.explanation} — {label}" if free.explanation else label
+        started = time.perf_counter()
+        try:
+            rows = run_free_sql(self.workspace.database, free)
+        except (QueryRefused, QueryFailed) as exc:
+            return Answer("error", question, lang, interpretation=interpretation, sql=free.sql, message=str(exc),
+                          confidence=confidence, engine="llm (free SQL)")
+        timings = {"execute_ms": (time.perf_counter() - started) * 1000}
+        return Answer(
+            "answer", question, lang, interpretation=interpretation, sql=free.sql, columns=rows.columns,
+            rows=rows.rows, confidence=confidence, engine="llm (free SQL)", truncated=rows.truncated, timings=timings,
         )
 
 

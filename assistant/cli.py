@@ -261,9 +261,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.resources import data_dir
     from assistant.understand.conversation import PersistentConversationStore
 
+    from assistant.llm import ConfigError
+
     workspace = open_workspace(args.db, args.catalog)
     # Each `wenshu ask --session` is a new process, so its conversation lives on disk.
-    assistant = Assistant(workspace, sessions=PersistentConversationStore(data_dir() / "sessions"))
+    try:
+        assistant = Assistant(workspace, engine=args.engine, sessions=PersistentConversationStore(data_dir() / "sessions"))
+    except ConfigError as exc:
+        err.print(f"[red]LLM settings:[/] {exc}", highlight=False)
+        return 2
     session = args.session
     questions = [args.question] if args.question else []
     interactive = not questions
@@ -291,6 +297,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _print_answer(answer, catalog) -> None:
     zh = answer.lang == "zh"
+    if answer.notice:
+        err.print(f"[yellow]{answer.notice}[/]", highlight=False)
     if answer.status == "refuse":
         err.print(("[yellow]无法回答:[/] " if zh else "[yellow]Can't answer:[/] ") + answer.message, highlight=False)
         return
@@ -305,9 +313,18 @@ def _print_answer(answer, catalog) -> None:
     console.print(("[bold]理解为:[/] " if zh else "[bold]Understood as:[/] ") + answer.interpretation, highlight=False)
     if answer.compiled is not None:
         console.print(render_rows(answer.compiled.columns, answer.rows, catalog, answer.lang))
+    elif answer.rows:  # free SQL: no catalog metadata for the columns
+        table = RichTable(*answer.columns)
+        for row in answer.rows:
+            table.add_row(*("—" if v is None else str(v) for v in row))
+        console.print(table)
     if not answer.rows:
         console.print("该期间没有数据。" if zh else "No data for this period.")
     console.print(f"[dim]{answer.sql}[/]", highlight=False, soft_wrap=True)
+    if answer.engine != "rules":
+        usage = answer.llm_usage or {}
+        cost = f" · {usage['latency_ms']:.0f} ms · {usage['prompt_tokens']}+{usage['completion_tokens']} tokens" if usage else ""
+        console.print(f"[dim]engine: {answer.engine}{cost}[/]", highlight=False)
 
 
 # --- wenshu bench --------------------------------------------------------------
@@ -497,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--db", help="database (default: the demo)")
     ask.add_argument("--catalog", help="catalog folder (default: the demo)")
     ask.add_argument("--json", action="store_true", help="print {status, interpretation, plan, sql, columns, rows, timings}")
+    ask.add_argument("--engine", choices=["rules", "llm", "hybrid"],
+                     help="understanding engine (default: $WENSHU_ENGINE, then config.toml, else rules)")
     ask.set_defaults(func=cmd_ask)
 
     index = sub.add_parser("index", help="the catalog's vector index").add_subparsers(dest="index_command", metavar="ACTION")
@@ -540,7 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--catalog", help="catalog folder (default: the demo)")
     ev.add_argument("--json", metavar="OUT", help="write one record per graded turn (JSON list; JSON Lines for .jsonl)")
     ev.add_argument("--report", metavar="OUT.md", help="write a Markdown report with every failure")
-    ev.add_argument("--engine", choices=["rules"], default="rules", help="understanding engine (default rules)")
+    ev.add_argument("--engine", choices=["rules", "llm", "hybrid"],
+                    help="understanding engine (default: $WENSHU_ENGINE, then config.toml, else rules)")
     ev.add_argument("--limit", type=int, help="run only the first N (selected) cases")
     ev.add_argument("--tags", help="run only cases with any of these tags, comma-separated")
     ev.set_defaults(func=cmd_eval)

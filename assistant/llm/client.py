@@ -22,24 +22,25 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from assistant.llm.config import LLMConfig
 
 UnavailableKind = Literal[
     "not_configured", "connection", "timeout", "rate_limited", "server_error", "http_error", "bad_response",
 ]
-_JSON_BLOCK = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S)
+_JSON_BLOCK = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
 _MAX_RETRY_AFTER_S = 2.0
 
 
 class LLMUnavailable(Exception):
     """The endpoint could not give an answer (down, slow, rate-limited, failing)."""
 
-    def __init__(self, kind: UnavailableKind, message: str):
+    def __init__(self, kind: UnavailableKind, message: str, detail: str = ""):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
-        self.message = message
+        self.message = message  # a sentence for English notices and logs
+        self.detail = detail  # the short fact (HTTP 500, 20 s, the host) for notices in any language
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,9 @@ class ChatClient:
         self.config = config
         # Retries are ours (within the question's budget), never the SDK's.
         self.chat = ChatOpenAI(
-            model=config.model,
+            model=str(config.model),
             base_url=config.base_url,
-            api_key=config.api_key or "not-needed",
+            api_key=SecretStr(config.api_key or "not-needed"),  # local servers accept any key
             temperature=config.temperature,
             max_retries=0,
             timeout=Budget(config.timeout_s, config.connect_timeout_s).timeout(),
@@ -135,7 +136,7 @@ class ChatClient:
         attempt = 0
         while True:
             if budget.remaining() < 0.05:
-                raise LLMUnavailable("timeout", f"no answer within the {budget.seconds:g} s budget")
+                raise LLMUnavailable("timeout", f"no answer within the {budget.seconds:g} s budget", f"{budget.seconds:g} s")
             runnable = self.chat.with_structured_output(
                 schema, method="function_calling", include_raw=True, timeout=budget.timeout(),
             )
@@ -144,33 +145,36 @@ class ChatClient:
                 output = runnable.invoke(messages)
             except openai.APITimeoutError as exc:
                 meter.add(0, 0, (time.perf_counter() - started) * 1000)
-                raise LLMUnavailable("timeout", f"no answer within the {budget.seconds:g} s budget") from exc
+                raise LLMUnavailable("timeout", f"no answer within the {budget.seconds:g} s budget", f"{budget.seconds:g} s") from exc
             except openai.APIConnectionError as exc:
                 meter.add(0, 0, (time.perf_counter() - started) * 1000)
                 if self._may_retry(attempt, budget, 0.2 * 2**attempt):
                     attempt += 1
                     continue
                 where = self.config.base_url or "the OpenAI API"
-                raise LLMUnavailable("connection", f"cannot reach {where} ({exc.__class__.__name__})") from exc
+                raise LLMUnavailable("connection", f"cannot reach {where}", where) from exc
             except openai.RateLimitError as exc:
                 meter.add(0, 0, (time.perf_counter() - started) * 1000)
                 wait = _retry_after(exc) or 0.5 * 2**attempt
                 if wait <= _MAX_RETRY_AFTER_S and self._may_retry(attempt, budget, wait):
                     attempt += 1
                     continue
-                raise LLMUnavailable("rate_limited", "the endpoint is rate-limiting requests (HTTP 429)") from exc
+                raise LLMUnavailable("rate_limited", "the endpoint is rate-limiting requests (HTTP 429)", "HTTP 429") from exc
             except openai.InternalServerError as exc:
                 meter.add(0, 0, (time.perf_counter() - started) * 1000)
                 if self._may_retry(attempt, budget, 0.3 * 2**attempt):
                     attempt += 1
                     continue
-                raise LLMUnavailable("server_error", f"the endpoint failed (HTTP {exc.status_code})") from exc
+                raise LLMUnavailable("server_error", f"the endpoint failed (HTTP {exc.status_code})", f"HTTP {exc.status_code}") from exc
             except openai.APIStatusError as exc:
                 meter.add(0, 0, (time.perf_counter() - started) * 1000)
-                raise LLMUnavailable("http_error", f"the endpoint refused the request (HTTP {exc.status_code}): {_short(exc.message)}") from exc
+                raise LLMUnavailable(
+                    "http_error", f"the endpoint refused the request (HTTP {exc.status_code}): {_short(exc.message)}",
+                    f"HTTP {exc.status_code}",
+                ) from exc
             except Exception as exc:  # a body that is not a chat completion, a client-side parse failure
                 meter.add(0, 0, (time.perf_counter() - started) * 1000)
-                raise LLMUnavailable("bad_response", f"the endpoint's answer could not be read: {_short(str(exc))}") from exc
+                raise LLMUnavailable("bad_response", f"the endpoint's answer could not be read: {_short(str(exc), 120)}") from exc
             raw = output.get("raw") if isinstance(output, dict) else None
             usage = getattr(raw, "usage_metadata", None) or {}
             meter.add(usage.get("input_tokens", 0), usage.get("output_tokens", 0), (time.perf_counter() - started) * 1000)

@@ -153,7 +153,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
         out["free_sql"] = out["free_sql"].strip().lower() in ("1", "true", "yes", "on")
     if "engine" in out:
         out["engine"] = str(out["engine"]).strip().lower()
-    if "base_url" in out and out["base_url"]:
+    if out.get("base_url"):
         out["base_url"] = str(out["base_url"]).rstrip("/")
     return out
 

@@ -88,7 +88,8 @@ def relevant_tables(catalog: MetricCatalog, context: RetrievedContext) -> tuple[
     for name in context.dimensions:
         for col in catalog.dimension(name).columns:
             add(col.column.table)
-    for table in list(found):
+    seeds = tuple(found)
+    for table in seeds:
         for reached in sorted(graph.reachable(table)):
             add(reached)
     return tuple(found) or tuple(t.name for t in catalog.tables)
@@ -102,18 +103,20 @@ class FreeSQLWriter:
         self.catalog = catalog
         self.client = client
         self.database = database
-        self._schema = schema
+        self._schema = {t: dict(c) for t, c in schema.items()} if schema is not None else None
         self.row_cap = row_cap
         self.max_repairs = max_repairs
 
     @property
     def schema(self) -> dict[str, dict[str, str]]:
         if self._schema is None:
+            from assistant.execute import QueryFailed, QueryRefused
+
             raw = None
             if self.database is not None:
                 try:
                     raw = self.database.schema()
-                except Exception:  # a database without information_schema access: the catalog's own columns
+                except (QueryFailed, QueryRefused):  # no information_schema access: the catalog's own columns
                     raw = None
             self._schema = catalog_schema(self.catalog, raw)
         return dict(self._schema)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import sqlglot
 from sqlglot import exp
@@ -57,7 +57,7 @@ ALLOWED_FUNCTIONS: frozenset[str] = frozenset(
         "ROW_NUMBER", "RANK", "DENSE_RANK", "NTILE", "PERCENT_RANK", "CUME_DIST", "LAG", "LEAD",
         "FIRST_VALUE", "LAST_VALUE", "NTH_VALUE",
         # conditionals and types
-        "CASE", "IF", "COALESCE", "NULLIF", "GREATEST", "LEAST", "CAST", "TRY_CAST",
+        "CASE", "IF", "COALESCE", "NULLIF", "GREATEST", "LEAST", "CAST", "TRY_CAST", "EXISTS", "ARRAY",
         # arithmetic
         "ABS", "ROUND", "FLOOR", "CEIL", "SQRT", "POWER", "POW", "EXP", "LN", "LOG", "LOG2", "LOG10", "SIGN",
         "MOD", "SAFE_DIVIDE",
@@ -224,9 +224,9 @@ def _parse_one(text: str) -> exp.Expression:
             "multiple_statements",
             f"exactly one statement is allowed, got {len(statements)} ({kinds}); remove everything after the first query",
         )
-    tree = statements[0]
+    tree = cast(exp.Expression, statements[0])
     while isinstance(tree, exp.Subquery) and not tree.alias and isinstance(tree.this, _QUERY_ROOTS):
-        tree = tree.this  # "(SELECT …)" is still just a query
+        tree = cast(exp.Expression, tree.this)  # "(SELECT …)" is still just a query
     return tree
 
 
@@ -265,8 +265,8 @@ def _describe(node: exp.Expression) -> str:
 def _visible_ctes(table: exp.Table) -> set[str]:
     """CTE names in scope at ``table``: its enclosing queries' WITH clauses, earlier CTEs only."""
     names: set[str] = set()
-    child: exp.Expression = table
-    parent = table.parent
+    child: exp.Expr = table
+    parent: exp.Expr | None = table.parent
     while parent is not None:
         if isinstance(parent, exp.With):
             ctes = parent.expressions
@@ -323,6 +323,8 @@ def _function_name(node: exp.Func) -> tuple[str, bool]:
 
 def _check_functions(tree: exp.Expression) -> None:
     for node in tree.find_all(exp.Func):
+        if isinstance(node, exp.Connector):
+            continue  # AND / OR / XOR are operators that sqlglot models as functions
         name, ok = _function_name(node)
         if not ok and name.upper() in _CLOCK_FUNCTIONS:
             raise _Reject(
@@ -435,7 +437,7 @@ def _value_condition(flt: Filter, located: DimensionColumn, alias: str) -> exp.E
     if located.en_column and located.en_column.table == located.column.table and flt.op in ("=", "!=", "in", "not_in"):
         refs.append(located.en_column)
     values = [_literal(v) for v in flt.values]
-    tests: list[exp.Expression] = []
+    tests: list[exp.Expr] = []
     for ref in refs:
         column = exp.column(ref.column, table=alias)
         if flt.op in ("=", "in", "!=", "not_in"):
@@ -448,7 +450,7 @@ def _value_condition(flt: Filter, located: DimensionColumn, alias: str) -> exp.E
     condition = tests[0] if len(tests) == 1 else exp.paren(exp.or_(*tests))
     if flt.op in ("!=", "not_in"):
         condition = exp.not_(condition)
-    return condition
+    return cast(exp.Expression, condition)
 
 
 def _cap(tree: exp.Expression, row_cap: int) -> None:

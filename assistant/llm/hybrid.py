@@ -29,7 +29,7 @@ from assistant.llm.client import Budget, ChatClient, LLMUnavailable, Usage, Usag
 from assistant.llm.config import LLMConfig, load_config
 from assistant.llm.freesql import FreeSQL, FreeSQLWriter
 from assistant.llm.planner import LLMPlanner, PlanRejected
-from assistant.llm.retrieval import RetrievedContext, retrieve
+from assistant.llm.retrieval import RetrievedContext, retrieve, with_plan
 from assistant.plan import Clarify, Filter, QueryPlan, Refuse, Understanding
 from assistant.understand.rules import Frame, RulesEngine, Turn, Understood
 
@@ -86,7 +86,7 @@ _UNAVAILABLE_ZH = {
     "not_configured": "未配置",
     "connection": "无法连接",
     "timeout": "响应超时",
-    "rate_limited": "请求过于频繁(HTTP 429)",
+    "rate_limited": "请求过于频繁",
     "server_error": "服务出错",
     "http_error": "拒绝了请求",
     "bad_response": "返回内容无法解析",
@@ -95,7 +95,8 @@ _UNAVAILABLE_ZH = {
 
 def notice_unavailable(exc: LLMUnavailable, lang: str) -> str:
     if lang == "zh":
-        return f"大模型暂不可用({_UNAVAILABLE_ZH.get(exc.kind, exc.kind)}:{exc.message}),已改用离线规则引擎回答。"
+        detail = f",{exc.detail}" if exc.detail else ""
+        return f"大模型暂不可用({_UNAVAILABLE_ZH.get(exc.kind, exc.kind)}{detail}),已改用离线规则引擎回答。"
     return f"The LLM is unavailable ({exc.message}); answered by the offline rules engine."
 
 
@@ -115,6 +116,8 @@ def notice_free_sql(row_cap: int, lang: str) -> str:
 class LLMEngine:
     """The LLM understanding engine, with the rules engine as its safety net."""
 
+    name = "llm"
+
     def __init__(self, catalog: MetricCatalog, database=None, index=None, config: LLMConfig | None = None, *,
                  rules: RulesEngine | None = None, row_filters: Sequence[Filter] = ()):
         self.catalog = catalog
@@ -126,6 +129,8 @@ class LLMEngine:
         self.row_filters = tuple(row_filters)
         self._client: ChatClient | None = None
         self._writer: FreeSQLWriter | None = None
+        if self.config.configured:
+            self._client = ChatClient(self.config)  # imports langchain now, not inside the first answer's latency
 
     @property
     def client(self) -> ChatClient:
@@ -134,7 +139,9 @@ class LLMEngine:
         return self._client
 
     def retrieve(self, question: str) -> RetrievedContext:
-        return retrieve(question, self.catalog, self.index, self.lexicon)
+        """Catalog entries for the prompt: the given index, else the rules engine's (opened once), else lexical."""
+        index = self.index if self.index is not None else self.rules.vector_index()
+        return retrieve(question, self.catalog, index, self.lexicon)
 
     def understand(
         self,
@@ -163,6 +170,8 @@ class LLMEngine:
         started = time.perf_counter()
         budget = Budget(self.config.timeout_s, self.config.connect_timeout_s)
         context = self.retrieve(question)
+        if history:
+            context = with_plan(context, history[-1].plan, self.catalog)
         filters = self.row_filters if row_filters is None else tuple(row_filters)
 
         def done(result: Understanding | FreeSQL, confidence: float, engine: EngineLabel, notice: str | None = None,
@@ -208,10 +217,33 @@ class LLMEngine:
 class HybridEngine:
     """Rules first; the LLM when the rules refuse, ask, or are unsure."""
 
+    name = "hybrid"
+
     def __init__(self, rules: RulesEngine, llm: LLMEngine, threshold: float | None = None):
         self.rules = rules
         self.llm = llm
         self.threshold = llm.config.threshold if threshold is None else threshold
+        self._probe: tuple[float, str | None] | None = None
+
+    def endpoint_problem(self) -> str | None:
+        """Why the configured endpoint can't be reached right now, checked cheaply and remembered
+        for a minute, so an answer the rules settled still says the LLM is down."""
+        import socket
+        import time
+        from urllib.parse import urlparse
+
+        now = time.monotonic()
+        if self._probe is not None and now - self._probe[0] < 60:
+            return self._probe[1]
+        url = urlparse(self.llm.config.base_url or "https://api.openai.com/v1")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        problem: str | None = None
+        try:
+            socket.create_connection((url.hostname or "localhost", port), timeout=min(1.0, self.llm.config.connect_timeout_s)).close()
+        except OSError as exc:
+            problem = f"{url.hostname}:{port}: {exc.strerror or exc.__class__.__name__}"
+        self._probe = (now, problem)
+        return problem
 
     def needs_llm(self, understood: Understood, question: str) -> bool:
         result = understood.result
@@ -225,7 +257,13 @@ class HybridEngine:
                    history: Sequence[Turn] = (), row_filters: Sequence[Filter] | None = None) -> LLMUnderstood:
         rules = self.rules.understand(question, as_of=as_of, previous=previous)
         if not self.needs_llm(rules, question):
-            return LLMUnderstood(rules.result, rules.confidence, "rules", frame=rules.frame)
+            notice = None
+            down = self.endpoint_problem()
+            if down:
+                zh = any("\u4e00" <= ch <= "\u9fff" for ch in question)
+                notice = (f"大模型服务不可用({down}),本次由离线引擎回答。" if zh
+                          else f"The LLM endpoint is unavailable ({down}); the offline engine answered.")
+            return LLMUnderstood(rules.result, rules.confidence, "rules", frame=rules.frame, notice=notice)
         llm = self.llm.understand(question, as_of=as_of, previous=previous, history=history,
                                   row_filters=row_filters, fallback=rules)
         if llm.engine == "llm" and isinstance(llm.result, Refuse) and not isinstance(rules.result, Refuse):
@@ -237,6 +275,8 @@ class HybridEngine:
 
 class RulesOnlyEngine:
     """The offline engine behind the same interface (no network, ever)."""
+
+    name = "rules"
 
     def __init__(self, rules: RulesEngine):
         self.rules = rules

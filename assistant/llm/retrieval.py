@@ -14,14 +14,16 @@ It is one function so the strategy can be swapped without touching prompts.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from assistant.catalog.model import AmbiguousTerm, Example, MetricCatalog
 from assistant.understand.lexicon import Lexicon, normalize
 
+log = logging.getLogger(__name__)
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[\s\d.,，。？?！!、:：;；'\"“”‘’()（）\[\]【】《》<>/\\|+\-*=~`@#$%^&_]+")
 
@@ -80,12 +82,20 @@ def retrieve(
     if vague or not metrics:
         _add(metrics, catalog.defaults.metric)  # "how is business?" means the default metric
 
-    source: Literal["index", "lexical"] = "index" if index is not None else "lexical"
-    near_metrics, near_dimensions, near_examples = (
-        _nearest_by_index(index, question, k_metrics, k_dimensions, k_examples)
-        if index is not None
-        else _nearest_by_overlap(catalog, question, k_metrics, k_dimensions, k_examples)
-    )
+    source: Literal["index", "lexical"] = "lexical"
+    near = None
+    if index is not None:
+        try:
+            near = _nearest_by_index(index, question, k_metrics, k_dimensions, k_examples)
+        except Exception as exc:  # noqa: BLE001 - a broken index must not cost the answer: match lexically
+            log.warning("catalog index search failed (%s); retrieving lexically", exc)
+        if near is not None and any(near):
+            source = "index"
+        else:
+            near = None
+    if near is None:
+        near = _nearest_by_overlap(catalog, question, k_metrics, k_dimensions, k_examples)
+    near_metrics, near_dimensions, near_examples = near
     for metric_id in near_metrics:
         if len(metrics) >= max(k_metrics, len(named) + len(ambiguous)):
             break
@@ -114,6 +124,19 @@ def retrieve(
         source=source,
         named_metrics=named,
     )
+
+
+def with_plan(context: RetrievedContext, plan, catalog: MetricCatalog) -> RetrievedContext:
+    """The context plus the entries a previous plan uses, so a follow-up ("那上海呢?") keeps its definitions."""
+    metrics = list(context.metrics)
+    dimensions = list(context.dimensions)
+    for metric_id in plan.metrics:
+        if catalog.has_metric(metric_id):
+            _add(metrics, metric_id)
+    for name in (*plan.group_by, *(f.dimension for f in plan.filters)):
+        if catalog.has_dimension(name):
+            _add(dimensions, name)
+    return replace(context, metrics=tuple(metrics), dimensions=tuple(dimensions))
 
 
 def _add(items: list[str], item: str) -> None:
@@ -171,7 +194,7 @@ def _catalog_grams(catalog: MetricCatalog) -> dict[str, list]:
     cached = _GRAMS_CACHE.get(id(catalog))
     if cached is not None and cached[0] is catalog:
         return cached[1]
-    grams = {
+    grams: dict[str, list] = {
         "metrics": [(m.id, [_grams(t) for t in (*m.terms(), m.description.zh, m.description.en)]) for m in catalog.metrics],
         "dimensions": [(d.name, [_grams(t) for t in (d.name, d.label.zh, d.label.en, *d.synonyms.all())]) for d in catalog.dimensions],
         "examples": [(e, [_grams(e.question)]) for e in catalog.examples],

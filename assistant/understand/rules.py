@@ -424,6 +424,16 @@ class RulesEngine:
             return Understood(self._refuse_unknown(frame, not_data=True), 0.9, frame)
         if frame.out_of_scope:
             return Understood(self._refuse_unknown(frame, forced=True), 0.8, frame)
+        unsupported = signals.UNSUPPORTED.search(normalize(stripped))
+        if unsupported:
+            zh = bool(re.search(r"[\u4e00-\u9fff]", stripped))
+            what = unsupported.group(0)
+            reason = (
+                f"“{what}”超出了指标查询的范围:我只按指标词典的口径计算已发生的数据(合计、比率、对比、排名、趋势),不做{what}。"
+                if zh else
+                f"“{what}” is beyond what I compute: I answer with the dictionary's metrics over past data (totals, rates, comparisons, rankings, trends), not {what}."
+            )
+            return Understood(Refuse(code="unsupported", reason=reason, nearest_metrics=tuple(frame.metrics[:3])), 0.6, frame)
         is_followup = previous is not None and self._is_followup(frame)
         try:
             if is_followup:

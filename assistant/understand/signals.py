@@ -329,3 +329,7 @@ COMPARE_VERB = re.compile(
 )
 SEPARATELY = re.compile(r"分别|各自|各是|各为|\b(?:respectively|separately|individually|each|one by one|side by side|vs\.?|versus|compared?)\b|对比|比较")
 NOT_DATA = re.compile(r"\b(?:poem|poems|poetry|haiku|joke|jokes|story|stories|song|lyrics|essay|recipe|translate)\b|写一首|诗歌|笑话|讲个故事|作文|歌词|翻译")
+UNSUPPORTED = re.compile(
+    r"中位数|分位数|百分位|方差|标准差|众数|相关性|预测|预计下|将会|会是多少|"
+    r"\b(?:median|percentile|quantile|variance|standard deviation|std dev|stdev|correlation|forecast|predict|prediction|projected|will be)\b"
+)
