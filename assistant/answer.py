@@ -48,6 +48,7 @@ class Answer:
     engine: str = "rules"
     truncated: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    metric_origin: str | None = None  # how the metric was chosen: named, vague (the default), paraphrase …
     compiled: CompiledQuery | None = field(default=None, repr=False, compare=False)
     notice: str = ""  # why the answer is not what was asked for: LLM down, plan rejected, free SQL used
     llm_usage: dict[str, Any] | None = None  # {prompt_tokens, completion_tokens, latency_ms, calls}
@@ -103,10 +104,34 @@ class Assistant:
         self.engine_name = self.engine.name
         self.sessions = sessions if sessions is not None else ConversationStore()
         self._pending: dict[str, Clarify] = {}  # clarifying questions awaiting a reply, per session
+        self._labels = None
 
     @property
     def catalog(self):
         return self.workspace.catalog
+
+    @property
+    def labels(self):
+        """Members' labels in both languages (Shanghai Xuhui, East China), read once."""
+        if self._labels is None:
+            from assistant.present.labels import load_member_labels
+
+            self._labels = load_member_labels(self.catalog, self.workspace.database)
+        return self._labels
+
+    def presentation(self, answer: Answer) -> dict[str, Any]:
+        """The answer sentence and chart: for people (UI, API, CLI), not for grading."""
+        from assistant.present.charts import choose_chart
+        from assistant.present.text import answer_text
+
+        text = answer_text(answer, self.catalog, self.labels, answer.metric_origin)  # type: ignore[arg-type]
+        chart = None
+        if answer.status == "answer" and answer.compiled is not None:
+            chart = choose_chart(self.catalog, answer.compiled, answer.rows, answer.lang, self.labels).to_json()
+        return {"text": text.to_json(), "chart": chart}
+
+    def answer_json(self, answer: Answer) -> dict[str, Any]:
+        return {**answer.to_json(), **self.presentation(answer)}
 
     def ask(self, question: str, *, session_id: str | None = None, as_of: date | None = None) -> Answer:
         started = time.perf_counter()
@@ -131,6 +156,7 @@ class Assistant:
             engine=getattr(understanding, "label", "rules"),
             notice=getattr(understanding, "notice", None) or "",
             llm_usage=usage.to_json() if usage is not None and usage.calls else None,
+            metric_origin=getattr(getattr(understanding, "frame", None), "metric_origin", None),
         )
         if session_id and answer.plan is not None and answer.status == "answer":
             self.sessions.remember(session_id, question, answer.plan, understanding.frame)

@@ -288,14 +288,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for question in questions:
             answer = assistant.ask(question, session_id=session, as_of=args.as_of)
             if args.json:
-                print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+                print(json.dumps(assistant.answer_json(answer), ensure_ascii=False, indent=2))
             else:
-                _print_answer(answer, workspace.catalog)
+                _print_answer(answer, workspace.catalog, assistant)
         if not interactive:
             return 0 if answer.status in ("answer", "clarify", "refuse") else 1
 
 
-def _print_answer(answer, catalog) -> None:
+def _print_answer(answer, catalog, assistant=None) -> None:
     zh = answer.lang == "zh"
     if answer.notice:
         err.print(f"[yellow]{answer.notice}[/]", highlight=False)
@@ -310,6 +310,11 @@ def _print_answer(answer, catalog) -> None:
     if answer.status == "error":
         err.print(f"[red]error:[/] {answer.message}", highlight=False)
         return
+    if assistant is not None and answer.compiled is not None:
+        text = assistant.presentation(answer)["text"]
+        console.print(f"[bold]{text['sentence']}[/]", highlight=False)
+        for note in text["notes"]:
+            console.print(f"[dim]{note}[/]", highlight=False)
     console.print(("[bold]理解为:[/] " if zh else "[bold]Understood as:[/] ") + answer.interpretation, highlight=False)
     if answer.compiled is not None:
         console.print(render_rows(answer.compiled.columns, answer.rows, catalog, answer.lang))
@@ -325,6 +330,18 @@ def _print_answer(answer, catalog) -> None:
         usage = answer.llm_usage or {}
         cost = f" · {usage['latency_ms']:.0f} ms · {usage['prompt_tokens']}+{usage['completion_tokens']} tokens" if usage else ""
         console.print(f"[dim]engine: {answer.engine}{cost}[/]", highlight=False)
+
+
+# --- wenshu serve ---------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.answer import Assistant
+    from assistant.workspace import open_workspace
+    from ui.app import serve  # the CLI is a front end: the only place that imports the UI
+
+    assistant = Assistant(open_workspace(args.db, args.catalog))
+    err.print(f"Wenshu 问数 on http://{args.host}:{args.port}  (Ctrl+C to stop)")
+    serve(assistant, args.host, args.port)
+    return 0
 
 
 # --- wenshu bench --------------------------------------------------------------
@@ -517,6 +534,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--engine", choices=["rules", "llm", "hybrid"],
                      help="understanding engine (default: $WENSHU_ENGINE, then config.toml, else rules)")
     ask.set_defaults(func=cmd_ask)
+
+    serve_cmd = sub.add_parser("serve", help="start the web app (chat, charts, catalog browser)")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=7860)
+    serve_cmd.add_argument("--db", help="database (default: the demo)")
+    serve_cmd.add_argument("--catalog", help="catalog folder (default: the demo)")
+    serve_cmd.set_defaults(func=cmd_serve)
 
     index = sub.add_parser("index", help="the catalog's vector index").add_subparsers(dest="index_command", metavar="ACTION")
     index_build = index.add_parser("build", help="build (or confirm up to date) the vector index")

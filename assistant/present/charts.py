@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -519,7 +519,7 @@ def _bar(ctx: _Context) -> ChartSpec:
         {"m": ctx.member(dim, r), "v": ctx.shape.get(r, metric_id, field), "text": ctx.display(metric_id, ctx.shape.get(r, metric_id, field), field)}
         for r in rows
     )
-    names = tuple(d["m"] for d in data)
+    names = tuple(str(d["m"]) for d in data)
     category = Channel("m", ctx.catalog.dimension(dim.source).label.get(ctx.lang), "nominal", order=names)
     value = _value_channel(ctx, metric_id, field)
     horizontal = _horizontal(names)
@@ -547,15 +547,15 @@ def _grouped_periods(ctx: _Context) -> ChartSpec:
         for source, period in (("previous", previous), ("value", current)):
             value = ctx.shape.get(r, metric_id, source)
             data.append({"m": name, "s": period, "v": value, "text": ctx.display(metric_id, value), "pct": pct})
-    names = tuple(dict.fromkeys(d["m"] for d in data))
+    names = tuple(dict.fromkeys(str(d["m"]) for d in data))
     category = Channel("m", ctx.catalog.dimension(dim.source).label.get(ctx.lang), "nominal", order=names)
     series = Channel("s", "", "nominal", order=(previous, current))
-    value = _value_channel(ctx, metric_id, "value")
+    measure = _value_channel(ctx, metric_id, "value")
     change_title = "变化率" if ctx.lang == "zh" else "% change"
     return ChartSpec(
-        "grouped_bar", ctx.title(), ctx.lang, ctx.subtitle(note), tuple(data), x=category, y=value, color=series,
+        "grouped_bar", ctx.title(), ctx.lang, ctx.subtitle(note), tuple(data), x=category, y=measure, color=series,
         offset=series, horizontal=_horizontal(names),
-        tooltip=(category, series, Channel("text", value.title, "nominal"), Channel("pct", change_title, "nominal")),
+        tooltip=(category, series, Channel("text", measure.title, "nominal"), Channel("pct", change_title, "nominal")),
     )
 
 
@@ -572,7 +572,7 @@ def _donut(ctx: _Context) -> ChartSpec:
         }
         for r in rows
     )
-    names = tuple(d["m"] for d in data)
+    names = tuple(str(d["m"]) for d in data)
     color = Channel("m", ctx.catalog.dimension(dim.source).label.get(ctx.lang), "nominal", order=names)
     share = _value_channel(ctx, metric_id, "share")
     return ChartSpec(
@@ -678,7 +678,8 @@ _TIME_FORMAT = {
 _TIME_UNIT = {"day": "utcyearmonthdate", "week": "utcyearmonthdate", "month": "utcyearmonth", "quarter": "utcyearquarter", "year": "utcyear"}
 _TICKS = {"month": {"interval": "month", "step": 1}, "quarter": {"interval": "month", "step": 3}, "year": {"interval": "year", "step": 1}}
 _TONE_COLOR = {"good": "#15803d", "bad": "#b91c1c", "neutral": "#6b7280"}
-PANEL_WIDTH = 320
+PANEL_WIDTH = 340
+PANEL_HEIGHT = 200
 
 
 def number_label_expr(fmt: MetricFormat | None, lang: Lang) -> str:
@@ -697,14 +698,14 @@ def _axis(channel: Channel, lang: Lang, **extra: Any):
     import altair as alt
 
     if channel.type == "quantitative":
-        return alt.Axis(title=channel.title or None, labelExpr=number_label_expr(channel.format, lang), **extra)
+        return alt.Axis(title=channel.title or None, labelExpr=number_label_expr(channel.format, lang), tickCount=5, labelOverlap=True, **extra)
     if channel.type == "temporal" and channel.grain:
         ticks = _TICKS.get(channel.grain)
-        options: dict[str, Any] = {"format": _TIME_FORMAT[lang][channel.grain], "formatType": "utc", "labelOverlap": True}
+        options: dict[str, Any] = {"format": _TIME_FORMAT[lang][channel.grain], "labelOverlap": True}
         if ticks:
             options["tickCount"] = ticks
         return alt.Axis(title=channel.title or None, **options, **extra)
-    return alt.Axis(title=channel.title or None, labelLimit=180, **extra)
+    return alt.Axis(title=channel.title or None, labelLimit=180, labelAngle=0, **extra)
 
 
 def _encode(channel: Channel, axis_name: str, lang: Lang, *, sort: bool = True, axis: bool = True, **extra: Any):
@@ -733,8 +734,8 @@ def _tooltips(spec: ChartSpec):
     tips = []
     for channel in spec.tooltip:
         if channel.type == "temporal" and channel.grain:
-            tips.append(alt.Tooltip(field=channel.field, type="temporal", title=channel.title, timeUnit=_TIME_UNIT[channel.grain],
-                                    format=_TIME_FORMAT[spec.lang][channel.grain], formatType="utc"))  # fmt: skip
+            tips.append(alt.Tooltip(field=channel.field, type="temporal", title=channel.title, timeUnit=_TIME_UNIT[channel.grain],  # type: ignore[arg-type]
+                                    format=_TIME_FORMAT[spec.lang][channel.grain]))  # fmt: skip
         else:
             tips.append(alt.Tooltip(field=channel.field, type=channel.type, title=channel.title or " "))
     return tips
@@ -827,14 +828,14 @@ def to_altair(spec: ChartSpec):
     if spec.kind == "kpi":
         chart = _kpi_view(spec)
     elif spec.kind == "panels":
-        views = [_view(panel, PANEL_WIDTH).properties(title=panel.title) for panel in spec.panels]
+        views = [_view(panel, PANEL_WIDTH).properties(title=panel.title, height=PANEL_HEIGHT) for panel in spec.panels]
         chart = alt.vconcat(*views, spacing=24).resolve_scale(y="independent")
     else:
         chart = _view(spec)
     title = alt.TitleParams(text=spec.title, subtitle=spec.subtitle or alt.Undefined, anchor="start", font=FONT, subtitleFont=FONT)
     chart = chart.properties(title=title)
     if spec.kind not in ("panels", "kpi"):
-        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit", contains="padding"))
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     return (
         chart.configure(font=FONT)
         .configure_axis(labelFont=FONT, titleFont=FONT, labelFontSize=11, titleFontSize=12, titleFontWeight="normal", grid=True, gridColor="#e5e7eb")

@@ -50,7 +50,7 @@ def _english_alias(aliases: tuple[str, ...]) -> str | None:
 
 def member_labels(catalog: MetricCatalog, values: Mapping[str, list[tuple[str, str | None]]] | None = None) -> MemberLabels:
     """Build the English names from the catalog's aliases and (value, English) pairs read from data."""
-    english: dict[str, dict[str, str]] = {}
+    english: dict[str, Mapping[str, str]] = {}
     for dim in catalog.dimensions:
         names: dict[str, str] = {}
         for value, aliases in dim.value_aliases:

@@ -173,9 +173,7 @@ class _Words:
         return self._bucket(value)[0]
 
     def _bucket(self, value: Any) -> tuple[str, bool]:
-        from datetime import date
-
-        from datetime import timedelta
+        from datetime import date, timedelta
 
         day = value if isinstance(value, date) else date.fromisoformat(str(iso(value)))
         grain = self.compiled.grain or "day"
@@ -382,7 +380,7 @@ def _top_one(w: _Words) -> str:
                                 f"{w.signed(metric_id, change)} ({pct}) {w.compare_words()}")  # fmt: skip
     value = w.amount(metric_id, w.shape.get(row, metric_id, field), field)
     if w.zh:
-        what = f"{name}{zh_word}" if field != "share" else f"{name}{zh_word}"
+        what = f"{name}{zh_word}"
         extra = ""
         if field == "value" and w.shape.has(metric_id, "change"):
             extra = "," + w.change_clause(metric_id, row)
@@ -442,8 +440,7 @@ def _threshold(w: _Words) -> str:
     items = w.listing([_item(w, r, having.metric, having.field) for r in w.rows])
     if w.zh:
         return _sentence(True, f"{w.when_where()}{condition}的{w.dim_name(dim)}共{n}个:{items}")
-    verb = "had" if n != 1 else "had"
-    return _sentence(False, f"{n} {w.dim_plural(dim, n)} {verb} {condition} {w.when_where()}: {items}")
+    return _sentence(False, f"{n} {w.dim_plural(dim, n)} had {condition} {w.when_where()}: {items}")
 
 
 def _condition(w: _Words, having: Having) -> str:
@@ -577,8 +574,11 @@ def _trend(w: _Words) -> str:
     clauses = []
     for metric_id in w.shape.metrics[:3]:
         field = "share" if w.plan.share else "value"
-        points = sorted((w.shape.key(r, time), w.shape.get(r, metric_id, field)) for r in w.rows if w.shape.key(r, time) is not None)
-        points = [(t, v) for t, v in points if v is not None]
+        points: list[tuple[Any, float]] = sorted(
+            (w.shape.key(r, time), value)
+            for r in w.rows
+            if w.shape.key(r, time) is not None and (value := w.shape.get(r, metric_id, field)) is not None
+        )
         whole = [(t, v) for t, v in points if not w.partial(t)]
         if len(whole) >= 2:
             points = whole  # start → end and the peak over whole buckets: a cut-off week is not a collapse
@@ -721,10 +721,14 @@ def answer_text(answer: Answer, catalog: MetricCatalog, labels: MemberLabels | N
     lang = answer.lang
     zh = lang == "zh"
     if answer.status == "answer" and answer.compiled is not None:
-        return describe_result(
+        text = describe_result(
             catalog, answer.compiled, answer.rows, lang, question=answer.question,
             interpretation=answer.interpretation, labels=labels, metric_origin=metric_origin,
         )
+        if answer.truncated:  # counts and lowest values above cover only the rows returned
+            cut = f"结果超过行数上限,只返回了前{len(answer.rows):,}行" if zh else f"More rows than the row cap: only the first {len(answer.rows):,} were returned"
+            text = AnswerText(lang, text.sentence, (*text.notes, cut), text.interpretation, text.period)
+        return text
     if answer.status == "clarify":
         return AnswerText(lang, answer.message)
     if answer.status == "refuse":
