@@ -248,3 +248,32 @@ def test_clarification_replies_pick_an_option(engine):
 def test_holdout_families(engine, question, check):
     plan = plan_of(engine, question)
     assert check(plan), summary(plan)
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("what was the WoW % change in orders last week?", lambda p: p.compare == "previous" and str(p.period) == "last_week"),
+        ("October GMV vs LY", lambda p: p.compare == "year_over_year"),
+        ("L7D footfall per store", lambda p: str(p.period) == "last_7_days" and p.group_by == ("store",)),
+        ("What was our best month for GMV in 2025?", lambda p: p.grain == "month" and p.limit == 1 and str(p.period) == "2025"),
+        ("Top 3 brands in Snacks by GMV, YTD", lambda p: p.group_by == ("brand",) and p.limit == 3),
+        ("What share of in-store GMV was paid in cash last month?", lambda p: p.share and p.group_by == ("payment_method",)),
+        ("complaint rate split by region in Q3", lambda p: not p.share and p.group_by == ("region",)),
+        ("上个月卖得最差的三家店", lambda p: p.group_by == ("store",) and p.limit == 3 and p.order_by[0].direction == "asc"),
+        ("今年哪类投诉处理得最慢", lambda p: p.metrics == ("avg_resolution_hours",) and p.limit == 1 and p.order_by[0].direction == "desc"),
+        ("complaints broken down by type for last week", lambda p: p.group_by == ("complaint_category",)),
+        ("How much did the factory produce last month, by product category", lambda p: p.group_by == ("category",)),
+    ],
+)
+def test_blind_suite_families(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["把所有商品的标价改成九折", "Pull shipping cost per order for online last month", "上个月订单金额的中位数是多少", "帮我预测一下下个月的销售额"],
+)
+def test_writes_unknown_concepts_and_unsupported_math_are_refused(engine, question):
+    assert isinstance(engine.understand(question, as_of=AS_OF).result, Refuse)

@@ -34,14 +34,16 @@ MetricOrigin = Literal["named", "vague", "ambiguous_default", "paraphrase", "pre
 _WHICH_TIME = re.compile(
     r"哪(?:一|个|几)?(?P<zh>天|日|周|星期|个月|月|季度|年)|\bwhich (?P<en>day|date|week|month|quarter|year)\b|\bwhat (?P<en2>day|date|week|month|quarter|year)\b"
 )
-_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "季度": "quarter", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
+_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "季度": "quarter", "date": "day", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
                "day": "day", "date": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}  # fmt: skip
-_OVER_UNIT = re.compile(r"(日|天|周|月|季度|年)环比|\b(day|week|month|quarter|year)[- ](?:over|on)[- ]\w+|\b(?:d|w|m|q|y)o(?:d|w|m|q|y)\b")
+_OVER_UNIT = re.compile(r"(日|天|周|月|季度|年)环比|\b(day|week|month|quarter|year)[- ](?:over|on)[- ]\w+|\b(d|w|m|q)o[dwmq]\b")
+_UNIT_LETTER = {"d": "day", "w": "week", "m": "month", "q": "quarter"}
 _EXTRA_COMPARE = re.compile(
-    r"(?P<yoy>去年同月|上年同月|去年同季度?|去年同周|上年同季|(?:the )?same (?:month|quarter|week|day) (?:of |in )?(?:last|a|the previous|the prior) year|a year (?:earlier|before|ago))"
+    r"(?P<yoy>\bvs\.?\s+ly\b|\bversus\s+ly\b|\bvs\.?\s+last year\b|\bversus last year\b|\b(?:yoy|y/y|y-o-y)\b|去年同月|上年同月|去年同季度?|去年同周|上年同季|(?:the )?same (?:month|quarter|week|day) (?:of |in )?(?:last|a|the previous|the prior) year|a year (?:earlier|before|ago))"
     r"|(?:compared? (?:with|to)|vs\.?|versus|against|relative to)\s+(?:the\s+)?(?:previous|prior|preceding|last)?\s*(?:\d+\s+|[a-z]+\s+)?(?:days?|weeks?|months?|quarters?|periods?)(?:\s+before(?: that| it)?)?"
     r"|(?:和|跟|与|同)?(?:之前|此前|前)\s*\d+\s*天\s*(?:比|相比|对比)?"
     r"|\bwith (?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|year|period)\b|\bwith (?:the )?(?:day|week|month|quarter|year|period) before\b"
+    r"|\b(?:wow|mom|qoq|dod|w/w|m/m|q/q)\b"
 )
 _VERSUS_BEFORE = re.compile(r"(?:\bcompared (?:with|to)|\bcompare (?:it |that |this )?(?:with|to)|\bvs\.?|\bversus|\bagainst|\bthan|比起?|相比于?|较|对比)\s*(?:the\s+)?$")
 _ORDINAL = re.compile(r"(?:第|选|the\s+)?\s*(\d|[一二三四五]|first|second|third|fourth|fifth)\s*(?:个|项|种|one|option)?\s*[.!。]?")
@@ -49,6 +51,15 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _UNFILTER_BEFORE = re.compile(r"(?:不限|不分|取消|去掉|不要|不按|不看|放开|\bremove\b|\bdrop\b|\bwithout\b|\bclear\b|\bignore\b|\bregardless of\b|\bacross all\b|\bfor all\b)\s*(?:the\s+)?(?:所有\s*)?$")
 _UNFILTER_PHRASE = re.compile(r"\b(?:drop|remove|clear|ignore|lose)\s+(?:the\s+)?[a-z ]{0,30}?\s*filters?\b|(?:去掉|取消|不要)\s*[^,，。]{0,10}?(?:筛选|限制|条件|过滤)")
 _WHOLE = re.compile(r"全公司|整个公司|全部门店|所有门店|整体|全国|\b(?:whole company|company-wide|company wide|overall|all stores|the whole business|everything)\b")
+_SHORT_WINDOW = re.compile(r"\bl(\d{1,3})([dwm])\b")  # L7D, L4W, L3M
+_BEST_TIME = re.compile(
+    r"(?:best|worst|highest|lowest|busiest|quietest|strongest|weakest|peak|biggest|top|最好|最高|最差|最低|最旺|最淡|最多|最少)(?:的)?\s*"
+    r"(?P<unit>day|date|week|month|quarter|year|天|日|周|月份|月|季度|年)"
+)
+_BY_TYPE = re.compile(r"\b(?:by|per|across)\s+(?:type|kind|category|categories|types)\b|按(?:类型|类别|种类|分类)|分(?:类型|类别|种类)")
+_SHARE_BASE = re.compile(r"\b(?:share|percentage|percent|proportion|fraction|portion|%)\s+of\s+(?:the\s+|our\s+|all\s+|total\s+)*$")
+_TOP_BEFORE = re.compile(r"(?:\btop|\bbottom|前|后|倒数)\s*(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|[一二三四五六七八九十两]{1,2})?\s*(?:个|家|名|款|位|条)?\s*(?:的)?\s*$")
+_SLOWEST = re.compile(r"最慢|最久|\bslowest\b|\btakes? (?:us )?the longest\b|\blongest\b")
 _BARE_YEAR = re.compile(r"(?<![\d.,])(20\d\d)(?![\d.,年\-/])")
 _COUNT_BEFORE = re.compile(r"(?:\b(?:the|top)\s+|前)?(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|[一二三四五六七八九十两]{1,2})\s*(?:个|家|名|款|种|位|条)?\s*(?:best-selling|top|biggest|largest|highest|leading)?\s*$")
 _TYPE_OF = re.compile(r"(?:各类|每类|哪类|哪种|各种|哪一类|不同类型的?|\b(?:types? of|kinds? of|categories of|what type of|which type of|which kind of|what kind of)\b)\s*$")
@@ -57,7 +68,7 @@ _HOW_MANY = re.compile(r"\bhow many\b|多少件|几件|多少个|多少份")
 _FROM_TO = re.compile(r"(?:from|从)\s*(.+?)\s*(?:to|到|至|-|–)\s*(.+)")
 _ADD_METRIC = re.compile(r"顺便|同时看|一起看|也看|还有|加上|以及|\balso\b|\bas well\b|\btoo\b|\balong with\b|\bplus\b")
 _FOLLOWUP = re.compile(
-    r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)|顺便|拆一下|拆开看|拆分一下|细分一下|展开看"
+    r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)|顺便|拆一下|拆开看|拆分一下|细分一下|展开看|再看一下|再看看|再按|再拆|\bdrill (?:into|down)\b|\bzoom (?:into|in on)\b"
     r"|呢\s*[?？]?\s*$|^\s*(?:and|what about|how about|same|now|then|only|just|instead|also|break|show|split|switch|change|make it|but)\b"
     r"|\b(?:instead|as well|too|the same|same for|same thing)\b|同期呢|也看|换个|改看"
 )
@@ -92,6 +103,9 @@ class Frame:
     compare: CompareKind | None = None
     compare_text: str = ""
     compare_base: Period | None = None
+    share_base: set[str] = field(default_factory=set)
+    which_type: bool = False
+    value_surfaces: dict[str, list[str]] = field(default_factory=dict)
     unfilter: set[str] = field(default_factory=set)  # "不限门店" / "drop the region filter"
     whole: bool = False  # "看全公司的" / "company-wide"
     rank: signals.RankCue | None = None
@@ -171,6 +185,9 @@ class RulesEngine:
         self._read_terms(frame, matches, text)
 
         frame.rank, frame.sort_only = signals.find_rank(masked, which=frame.which and not frame.which_plural)
+        slow = _SLOWEST.search(masked)
+        if frame.rank is None and slow and signals.find_change(masked) is None:
+            frame.rank = signals.RankCue(slow.start(), slow.end(), "desc", None)  # slowest = takes the longest
         frame.change = signals.find_change(masked)
         frame.trend = signals.find_trend(masked)
         frame.share = signals.find_share(masked) is not None
@@ -186,6 +203,13 @@ class RulesEngine:
         frame.out_of_scope = bool(signals.OUT_OF_SCOPE.search(text))
         self._read_periods(frame, periods, text, as_of)
         if frame.period is None:
+            window = _SHORT_WINDOW.search(masked)
+            if window:
+                n, unit = int(window.group(1)), window.group(2)
+                kind = {"d": "last_n_days", "w": "last_n_weeks", "m": "last_n_months"}[unit]
+                frame.period = Period(kind=kind, n=n)  # "L7D" / "L4W"
+                masked = _mask(masked, [window.span()])
+        if frame.period is None:
             year = _BARE_YEAR.search(masked)
             if year and as_of.year - 6 <= int(year.group(1)) <= as_of.year:
                 frame.period = Period(kind="year", year=int(year.group(1)))  # "break down 2025 units sold by category"
@@ -198,10 +222,19 @@ class RulesEngine:
                     if n and 1 < n <= 100:
                         frame.rank = replace(frame.rank, limit=int(n))  # "the 5 products with the highest sales"
                         break
-        which_time = _WHICH_TIME.search(masked)
+        best_time = _BEST_TIME.search(masked)
+        which_time = _WHICH_TIME.search(masked) or best_time
         if which_time:
-            unit = which_time.group("zh") or which_time.group("en") or which_time.group("en2")
-            frame.time_rank_grain = _TIME_UNITS[unit]  # type: ignore[assignment]
+            unit = which_time.groupdict().get("unit") or which_time.group("zh") or which_time.group("en") or which_time.group("en2")
+            frame.time_rank_grain = _TIME_UNITS[{"月份": "月"}.get(unit, unit)]  # type: ignore[assignment]
+            if frame.rank is None and which_time is best_time:
+                frame.rank, _ = signals.find_rank(masked[which_time.start():])
+                if frame.rank is None:
+                    frame.rank = signals.RankCue(which_time.start(), which_time.end(), "desc", None)
+        if _BY_TYPE.search(text) and frame.metrics:
+            kind_dim = self._type_dimension(frame.metrics[0])
+            if kind_dim and kind_dim not in frame.group_by:
+                frame.group_by.append(kind_dim)  # "complaints broken down by type"
 
         cues = [(c.start, c.end) for c in (frame.rank, frame.change, frame.trend) if c is not None]
         leftover = _mask(masked, cues)
@@ -282,6 +315,8 @@ class RulesEngine:
             before = text[: match.start]
             if term.kind == "metric":
                 if _TYPE_OF.search(before):
+                    if re.search(r"哪|\bwhich\b|\bwhat\b", _TYPE_OF.search(before).group(0)):
+                        frame.which_type = True  # "哪类投诉…最慢": one kind
                     kind_dim = self._type_dimension(term.target)
                     if kind_dim and kind_dim not in frame.group_by:
                         frame.group_by.append(kind_dim)  # "各类投诉" / "which type of complaint"
@@ -309,10 +344,13 @@ class RulesEngine:
                 negated = bool(signals.NEGATION.search(before[-12:])) or (continues_list and previous_value.term.target in negated_dims)
                 if negated:
                     negated_dims.add(dim)
+                frame.value_surfaces.setdefault(dim, []).append(match.surface)
                 op, values = frame.filters.get(dim, ("in", []))
                 if value not in values:
                     values.append(value)
                 frame.filters[dim] = ("not_in" if negated or op == "not_in" else "in", values)
+                if _SHARE_BASE.search(before):
+                    frame.share_base.add(dim)  # "share of in-store GMV paid in cash": in-store is the whole
                 if signals.WHICH_MARKER.search(before) and not negated:
                     # "哪家旗舰店" / "which flagship store": the stores that are flagships, one per row.
                     entity = self._entity.get(self._table_of(dim))
@@ -333,7 +371,7 @@ class RulesEngine:
         frame.which = any(
             m.term.kind == "dimension" and (which.search(text[: m.start]) or re.match(r"哪|which\b", normalize(m.surface)))
             for m in matches
-        ) or trailing_plural or trailing_single
+        ) or trailing_plural or trailing_single or frame.which_type
         frame.which_plural = trailing_plural or any(
             m.term.kind == "dimension" and (m2 := which.search(text[: m.start])) and signals.WHICH_PLURAL.search(m2.group(0))
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
@@ -368,7 +406,7 @@ class RulesEngine:
                 continue
             if other.start > match.end:
                 gap = text[match.end: other.start]
-                if re.fullmatch(r"\s*(?:的|中的|里的|之)\s*", gap):
+                if re.fullmatch(r"\s*(?:的|中的|里的|之)?\s*", gap):
                     return True
             else:
                 gap = text[other.end: match.start]
@@ -383,12 +421,14 @@ class RulesEngine:
             frame.unfilter.add(name)
             return
         explicit = (
-            signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before)
+            signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before) or _TOP_BEFORE.search(before)
             or re.match(r"各|每|按|分|哪|by\b|per\b|each\b|which\b", normalize(match.surface))
         )
         if not explicit:
             if _TOTAL.search(text):
                 return  # "设备一共运行了多少分钟": the whole, not one row per machine
+            if re.search(r"\bthe\s+$", before) and not re.search(r"s\b", normalize(match.surface)) and not re.match(r"e?s\b", text[match.end:]):
+                return  # "how much did the factory produce": the factory as a whole
             # "上海的门店" / "stores in Shanghai": the noun a filter qualifies, not a breakdown.
             prev = matches[i - 1] if i > 0 else None
             nxt = matches[i + 1] if i + 1 < len(matches) else None
@@ -457,8 +497,13 @@ class RulesEngine:
         bare = not (frame.period or frame.group_by or frame.filters or frame.rank or frame.trend or frame.compare or frame.share)
         if frame.metrics and bare and len(frame.leftover) <= 4:
             return True  # just a metric name ("净销售额"): the same question about it
+        if frame.rank is not None and frame.rank.limit is not None and not frame.group_by and frame.time_rank_grain is None:
+            return True  # "准时率最低的两家是谁": ranks the previous breakdown
         has_metric = bool(frame.metrics or frame.ambiguous or frame.metric_origin == "vague")
-        return not has_metric and frame.understood_anything
+        if not has_metric and frame.understood_anything:
+            return True  # "只看华东", "which line dropped the most": the slots of the previous question
+        short = len(frame.question) <= 16 if re.search(r"[\u4e00-\u9fff]", frame.question) else len(frame.question.split()) <= 6
+        return short and frame.period is None and frame.understood_anything
 
     def _fresh(self, frame: Frame, as_of: date) -> tuple[Understanding, float]:
         confidence = 1.0
@@ -585,13 +630,15 @@ class RulesEngine:
             unit = _OVER_UNIT.search(frame.compare_text)
             if unit is not None:
                 resolved = resolve_period(period or Period.parse(self.catalog.defaults.time_window), as_of)
-                wanted: Grain = _TIME_UNITS[unit.group(1) or unit.group(2)]  # type: ignore[assignment]
+                letter = unit.group(3)
+                wanted: Grain = _UNIT_LETTER[letter] if letter else _TIME_UNITS[unit.group(1) or unit.group(2)]  # type: ignore[assignment]
                 if resolved.days > {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}[wanted]:
                     grain = wanted
         if frame.time_rank_grain is not None:
             grain = frame.time_rank_grain
         if share and not group_by:
-            group_by = [f for f in filters if filters[f].op in ("=", "in")][:1]
+            members = [f for f in filters if filters[f].op in ("=", "in") and f not in frame.share_base]
+            group_by = members[-1:]
             share = bool(group_by)
 
         change = frame.change
@@ -613,7 +660,11 @@ class RulesEngine:
         if not group_by and not grain:
             order_by, limit = [], None  # one row: nothing to rank
         order_by = [o for o in order_by if o.field != "share" or share]
-        group_by = [self._reachable_alternative(d, metrics) for d in group_by]
+        group_by = list(dict.fromkeys(self._reachable_alternative(d, metrics) for d in group_by))
+        for dim in list(filters):
+            surfaces = frame.value_surfaces.get(dim, [])
+            if surfaces and "status" in dim and not self._reaches(dim, metrics) and all(re.fullmatch(r"[a-z][a-z ]*", w) for w in surfaces):
+                del filters[dim]  # "deliveries we completed": a common word, not a filter on order status
         return QueryPlan(
             metrics=tuple(metrics), group_by=tuple(group_by), grain=grain, filters=tuple(filters.values()), period=period,
             compare=compare, order_by=tuple(order_by), limit=limit, share=share, having=tuple(having),

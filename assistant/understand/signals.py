@@ -215,7 +215,7 @@ def find_trend(text: str) -> TrendCue | None:
 _SHARE = re.compile(
     r"占比|份额|比重|占多少|占总|占了?整体|占全部|占到|贡献(?:度|率|占比)|百分之几|百分之多少|多大比例|几成|构成|占\s*(?:了)?\s+(?:的)?\s*(?:比例|百分比|多少)|"
     r"\b(?:share|shares|proportion|percentage of|percent of|what percent|what percentage|what fraction|"
-    r"fraction of|portion|split|breakdown|mix|contribution)\b|%\s*of"
+    r"fraction of|portion|mix|contribution)\b|%\s*of"
 )
 
 
@@ -317,12 +317,13 @@ OUT_OF_SCOPE = re.compile(
     r"员工|人效|人均产值|\broi\b|投入产出|投资回报|广告|市场份额|市占率|电话|手机号|身份证|住址|邮箱|库存|工资|薪资|天气|净利润|预算|股价|汇率|"
     r"\b(?:employees?|headcount|staff|return on investment|advertising|ads?|market share|phone|phones|telephone|email|e-mail|"
     r"address|addresses|inventory|stock level|salary|salaries|payroll|weather|net profit|budget|stock price|share price|exchange rate|"
-    r"password|passwords|credit card|id number)\b"
+    r"password|passwords|credit card|id number|shipping cost|shipping costs|shipping fee|freight|logistics cost)\b|运费|物流成本|运输成本|物流费"
 )
 WRITE_INTENT = re.compile(
     r"\b(?:update|delete|remove|insert|modify|edit|overwrite|change|set|mark|cancel|refund)\b.{0,40}\b(?:order|orders|record|records|row|rows|table|status|customer|customers|data|entry|entries)\b.{0,30}\b(?:to|as|into|from)\b"
     r"|\b(?:delete|drop|truncate|wipe|erase)\b.{0,30}\b(?:orders?|records?|rows?|tables?|data|customers?|database)\b"
-    r"|(?:修改|删除|更新|插入|篡改|清空|改掉)\s*(?:一下)?\s*(?:订单|数据|记录|表|状态|客户|会员)|把.{0,20}(?:订单|记录|状态).{0,10}(?:改为|改成|设为|删掉|删除)"
+    r"|(?:修改|删除|更新|插入|篡改|清空|改掉)\s*(?:一下)?\s*(?:订单|数据|记录|表|状态|客户|会员|价格|标价|商品)"
+    r"|把.{0,20}(?:订单|记录|状态|商品|价格|标价|售价|数据|客户|会员|库存|金额).{0,10}(?:改为|改成|设为|设置为|调成|调整为|调到|删掉|删除|清零)"
 )
 COMPARE_VERB = re.compile(
     r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b|\bwith the same\b"

@@ -458,9 +458,9 @@ def _phrase_key(text: str) -> str:
 
 
 # 成本月度, 线上月, 提前天数: the characters before decide that 本月/上月/前天 are not time words.
-_NOT_AFTER_CHARS = "提之以目成资根基样账版网晚马向"
+_NOT_AFTER_CHARS = "提之以目资根基样账版网晚马向"
 # 线上月 is online, but 二号线上个月 is a production line and a month.
-_NOT_PART_OF_A_WORD = rf"(?<![{_NOT_AFTER_CHARS}])(?<![^号产条]线)(?<!^线)"
+_NOT_PART_OF_A_WORD = rf"(?<![{_NOT_AFTER_CHARS}])(?<![^号产条]线)(?<!^线)(?!(?<=成)本)"  # 成本月度 is cost, 换成上季度 a period
 _RE_ZH_RELATIVE = re.compile(_NOT_PART_OF_A_WORD + _alternation(_ZH_RELATIVE, english=False))
 _RE_EN_RELATIVE = re.compile(_A + _alternation(_EN_RELATIVE, english=True) + _POSSESSIVE + _Z)
 
