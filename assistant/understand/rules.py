@@ -404,7 +404,7 @@ class RulesEngine:
             partner = self.catalog.metric(other.term.target)
             if partner.kind != "simple" or metric.kind != "simple" or partner.table != metric.table or metric.agg not in ("count", "count_distinct"):
                 continue
-            if other.start > match.end:
+            if other.start >= match.end:
                 gap = text[match.end: other.start]
                 if re.fullmatch(r"\s*(?:的|中的|里的|之)?\s*", gap):
                     return True
