@@ -85,7 +85,8 @@ def _col(table: str, column: str) -> exp.Column:
     return exp.column(column, table=table)
 
 
-def _literal(value: object) -> exp.Expression:
+def sql_literal(value: object) -> exp.Expression:
+    """A filter value as a SQL literal (booleans, numbers, else text)."""
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, (int, float)):
@@ -190,7 +191,7 @@ class _Compiler:
         columns = [located.column]
         if located.en_column and flt.op in ("=", "!=", "in", "not_in"):
             columns.append(located.en_column)  # accept the English label as well as the primary value
-        values = [_literal(v) for v in flt.values]
+        values = [sql_literal(v) for v in flt.values]
         matches: list[exp.Expression] = []
         for ref in columns:
             target = _col(ref.table, ref.column)
@@ -410,7 +411,7 @@ class _Compiler:
 
     def _focus(self, flt: Filter) -> exp.Expression:
         column = exp.column(flt.dimension)
-        values = [_literal(v) for v in flt.values]
+        values = [sql_literal(v) for v in flt.values]
         if flt.op in ("=", "in"):
             return exp.In(this=column, expressions=values)
         if flt.op in ("!=", "not_in"):

@@ -32,6 +32,7 @@ from sqlglot.optimizer.qualify import qualify
 from assistant.catalog.expressions import referenced_columns
 from assistant.catalog.graph import JoinGraph
 from assistant.catalog.model import DimensionColumn, Join, MetricCatalog
+from assistant.compiler import sql_literal
 from assistant.plan import Filter
 
 MAX_SQL_CHARS = 20_000
@@ -423,20 +424,12 @@ def _policy_condition(flt: Filter, table: str, alias: str, catalog: MetricCatalo
     return condition
 
 
-def _literal(value: object) -> exp.Expression:
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, (int, float)):
-        return exp.Literal.number(value)
-    return exp.Literal.string(str(value))
-
-
 def _value_condition(flt: Filter, located: DimensionColumn, alias: str) -> exp.Expression:
     """The same test the compiler applies for a plan filter (primary value or English label)."""
     refs = [located.column]
     if located.en_column and located.en_column.table == located.column.table and flt.op in ("=", "!=", "in", "not_in"):
         refs.append(located.en_column)
-    values = [_literal(v) for v in flt.values]
+    values = [sql_literal(v) for v in flt.values]
     tests: list[exp.Expr] = []
     for ref in refs:
         column = exp.column(ref.column, table=alias)
