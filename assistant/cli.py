@@ -378,6 +378,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             err.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
         err.print(f"[red]the suite is invalid: {len(exc.problems)} problem(s)[/]")
         return 2
+    for warning in suite.warnings:
+        err.print(f"[yellow]![/] {warning}", highlight=False, soft_wrap=True)
     tags = [t.strip() for t in (args.tags or "").split(",") if t.strip()]
     selected = suite.select(tags=tags, limit=args.limit)
     if not selected.cases:

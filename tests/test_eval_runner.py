@@ -195,8 +195,22 @@ cases:
     assert "case 'b': unknown expect value 'answered'" in text
     assert "case 'c': duplicate id (first used on line 11)" in text
     assert "case 'd' turn 1: missing gold_sql" in text
-    assert "case 'e': unknown key 'gold-sql'" in text
+    assert "case 'e': missing gold_sql" in text  # the misspelt key does not count as gold SQL
     assert "suite.yaml:5:" in text  # problems carry the file and line
+
+
+def test_unknown_keys_are_warnings_not_errors(tmp_path):
+    from assistant.evaluation import parse_suite
+
+    suite = parse_suite(
+        {"name": "s", "as_of": "2026-11-16", "owner": "qa", "cases": [
+            {"id": "a", "question": "上个月的GMV", "gold_sql": "SELECT 1", "difficulty": "easy"},
+        ]},
+        source="s.yaml",
+    )
+    assert len(suite.cases) == 1
+    assert any("unknown top-level key 'owner'" in w for w in suite.warnings)
+    assert any("case 'a': unknown key 'difficulty'" in w for w in suite.warnings)
 
 
 @pytest.mark.parametrize("as_of", ["2026-13-01", "soon", None])

@@ -77,6 +77,8 @@ class Suite:
     cases: tuple[Case, ...]
     description: str = ""
     path: Path | None = None
+    # Keys this runner does not know (a suite written for a newer format): reported, not fatal.
+    warnings: tuple[str, ...] = ()
 
     @property
     def turn_count(self) -> int:
@@ -128,15 +130,19 @@ def load_suite(path: str | Path) -> Suite:
 def parse_suite(data: Any, *, source: str = "<suite>", path: Path | None = None) -> Suite:
     """Validate a parsed suite document; every problem names the case and says what is wrong."""
     problems: list[str] = []
+    warnings: list[str] = []
 
     def problem(line: int, text: str) -> None:
         problems.append(f"{source}:{line}: {text}" if line else f"{source}: {text}")
+
+    def unknown(line: int, text: str) -> None:
+        warnings.append(f"{source}:{line}: {text} — ignored" if line else f"{source}: {text} — ignored")
 
     if not isinstance(data, dict):
         raise SuiteError([f"{source}: a suite is a mapping with 'name', 'as_of' and 'cases'"])
     top_line = _line(data)
     for key in sorted(set(map(str, data)) - SUITE_KEYS):
-        problem(_key_line(data, key, top_line), f"unknown top-level key '{key}' (allowed: {', '.join(sorted(SUITE_KEYS))})")
+        unknown(_key_line(data, key, top_line), f"unknown top-level key '{key}' (known: {', '.join(sorted(SUITE_KEYS))})")
 
     name = data.get("name")
     if name is None:
@@ -158,7 +164,7 @@ def parse_suite(data: Any, *, source: str = "<suite>", path: Path | None = None)
         raw_cases = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_cases):
-        case = _parse_case(raw, index, problem)
+        case = _parse_case(raw, index, problem, unknown)
         if case is None:
             continue
         if case.id in seen:
@@ -169,7 +175,7 @@ def parse_suite(data: Any, *, source: str = "<suite>", path: Path | None = None)
     if problems:
         raise SuiteError(problems)
     assert as_of is not None
-    return Suite(name=str(name), as_of=as_of, cases=tuple(cases), description=str(description), path=path)
+    return Suite(name=str(name), as_of=as_of, cases=tuple(cases), description=str(description), path=path, warnings=tuple(warnings))
 
 
 def _parse_as_of(value: Any) -> date | None:
@@ -185,7 +191,7 @@ def _parse_as_of(value: Any) -> date | None:
     return None
 
 
-def _parse_case(raw: Any, index: int, problem) -> Case | None:
+def _parse_case(raw: Any, index: int, problem, unknown) -> Case | None:
     line = _line(raw)
     if not isinstance(raw, dict):
         problem(line, f"case #{index + 1}: should be a mapping with 'id' and 'question' (or 'conversation')")
@@ -198,8 +204,7 @@ def _parse_case(raw: Any, index: int, problem) -> Case | None:
     label = f"case '{case_id}'"
     ok = True
     for key in sorted(set(map(str, raw)) - CASE_KEYS):
-        problem(_key_line(raw, key, line), f"{label}: unknown key '{key}' (allowed: {', '.join(sorted(CASE_KEYS))})")
-        ok = False
+        unknown(_key_line(raw, key, line), f"{label}: unknown key '{key}' (known: {', '.join(sorted(CASE_KEYS))})")
 
     expect = raw.get("expect", "answer")
     if expect not in EXPECTS:
@@ -231,7 +236,7 @@ def _parse_case(raw: Any, index: int, problem) -> Case | None:
         problem(line, f"{label}: has both 'question' and 'conversation'; a case is one or the other")
         return None
     if has_question:
-        turn = _parse_turn(raw, label, line, expect, order_matters, problem, turn_keys=None)
+        turn = _parse_turn(raw, label, line, expect, order_matters, problem, unknown, turn_keys=None)
         if turn is None:
             return None
         turns.append(turn)
@@ -250,7 +255,7 @@ def _parse_case(raw: Any, index: int, problem) -> Case | None:
                 problem(turn_line, f"{where}: should be a mapping with 'question' and 'gold_sql'")
                 ok = False
                 continue
-            turn = _parse_turn(raw_turn, where, turn_line, expect, order_matters, problem, turn_keys=TURN_KEYS)
+            turn = _parse_turn(raw_turn, where, turn_line, expect, order_matters, problem, unknown, turn_keys=TURN_KEYS)
             if turn is None:
                 ok = False
                 continue
@@ -265,12 +270,11 @@ def _parse_case(raw: Any, index: int, problem) -> Case | None:
     )
 
 
-def _parse_turn(raw: dict, where: str, line: int, case_expect: str | None, case_order: bool, problem, *, turn_keys) -> Turn | None:
+def _parse_turn(raw: dict, where: str, line: int, case_expect: str | None, case_order: bool, problem, unknown, *, turn_keys) -> Turn | None:
     ok = True
     if turn_keys is not None:
         for key in sorted(set(map(str, raw)) - turn_keys):
-            problem(_key_line(raw, key, line), f"{where}: unknown key '{key}' (allowed: {', '.join(sorted(turn_keys))})")
-            ok = False
+            unknown(_key_line(raw, key, line), f"{where}: unknown key '{key}' (known: {', '.join(sorted(turn_keys))})")
     question = raw.get("question")
     if isinstance(question, (int, float)) and not isinstance(question, bool):
         question = str(question)
