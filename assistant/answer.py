@@ -92,8 +92,12 @@ def period_payload(compiled: CompiledQuery, lang: Lang) -> dict[str, str]:
 class Assistant:
     """Answers questions about one workspace (catalog + database)."""
 
-    def __init__(self, workspace: Workspace, engine: str | None = "rules", sessions=None, llm_config=None):
-        """``engine``: rules | llm | hybrid, or None for the configured one ($WENSHU_ENGINE, config.toml)."""
+    def __init__(self, workspace: Workspace, engine: str | None = "rules", sessions=None, llm_config=None, store=None):
+        """``engine``: rules | llm | hybrid, or None for the configured one ($WENSHU_ENGINE, config.toml).
+
+        ``store`` (an ``assistant.store.Store``): sessions default to it, and a question that exactly matches
+        (normalised) a verified feedback correction's question is answered with the corrected plan.
+        """
         from assistant.llm import build_engine
         from assistant.understand.conversation import ConversationStore
         from assistant.understand.rules import RulesEngine
@@ -102,7 +106,8 @@ class Assistant:
         self.rules = RulesEngine(workspace.catalog, workspace.database)
         self.engine = build_engine(engine, workspace.catalog, workspace.database, rules=self.rules, config=llm_config)
         self.engine_name = self.engine.name
-        self.sessions = sessions if sessions is not None else ConversationStore()
+        self.store = store
+        self.sessions = sessions if sessions is not None else (store.sessions if store is not None else ConversationStore())
         self._pending: dict[str, Clarify] = {}  # clarifying questions awaiting a reply, per session
         self._labels = None
 
@@ -133,7 +138,8 @@ class Assistant:
     def answer_json(self, answer: Answer) -> dict[str, Any]:
         return {**answer.to_json(), **self.presentation(answer)}
 
-    def ask(self, question: str, *, session_id: str | None = None, as_of: date | None = None) -> Answer:
+    def ask(self, question: str, *, session_id: str | None = None, as_of: date | None = None, policy=None) -> Answer:
+        """``policy`` (optional): the caller's access policy — ``row_filters`` and ``check(result)``, which raises."""
         started = time.perf_counter()
         as_of = as_of or self.workspace.default_as_of
         lang = detect_language(question)
@@ -145,11 +151,16 @@ class Assistant:
             from assistant.understand.rules import Understood
 
             understanding = Understood(pending.options[choice].plan, 0.95)
+        elif self.store is not None and (corrected := self.store.feedback.corrected_plan(question)) is not None:
+            from assistant.understand.rules import Understood
+
+            understanding = Understood(corrected, 1.0)  # a verified correction for exactly this question
         else:
             history = self.sessions.history(session_id) if session_id else []
-            understanding = self.engine.understand(question, as_of=as_of, previous=previous, history=history)
+            scope = {"row_filters": policy.row_filters} if policy is not None else {}
+            understanding = self.engine.understand(question, as_of=as_of, previous=previous, history=history, **scope)
         understood_ms = (time.perf_counter() - started) * 1000
-        answer = self._answer(question, lang, understanding.result, understanding.confidence, as_of)
+        answer = self._answer(question, lang, understanding.result, understanding.confidence, as_of, policy)
         usage = getattr(understanding, "usage", None)
         answer = _replace(
             answer,
@@ -165,13 +176,16 @@ class Assistant:
         timings = {"understand_ms": understood_ms, **answer.timings, "total_ms": (time.perf_counter() - started) * 1000}
         return _replace(answer, timings=timings)
 
-    def run_plan(self, plan: QueryPlan, *, as_of: date | None = None, lang: Lang = "zh", question: str = "") -> Answer:
+    def run_plan(self, plan: QueryPlan, *, as_of: date | None = None, lang: Lang = "zh", question: str = "", policy=None) -> Answer:
         """Answer a plan directly (UI chip edits, clarification choices, the API)."""
-        return self._answer(question, lang, plan, 1.0, as_of or self.workspace.default_as_of)
+        return self._answer(question, lang, plan, 1.0, as_of or self.workspace.default_as_of, policy)
 
-    def _answer(self, question: str, lang: Lang, result, confidence: float, as_of: date) -> Answer:
+    def _answer(self, question: str, lang: Lang, result, confidence: float, as_of: date, policy=None) -> Answer:
         from assistant.llm.freesql import FreeSQL
         from assistant.present.interpretation import interpret
+
+        if policy is not None:
+            policy.check(result)  # raises when the caller's role may not see this (the API answers 403)
 
         if isinstance(result, FreeSQL):
             return self._answer_free_sql(question, lang, result, confidence)
@@ -182,7 +196,7 @@ class Assistant:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         try:
-            compiled = compile_plan(self.catalog, result, as_of)
+            compiled = compile_plan(self.catalog, result, as_of, row_filters=policy.row_filters if policy is not None else ())
         except PlanError as exc:
             return Answer(
                 "refuse", question, lang, plan=result, message=exc.refusal.reason,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -65,9 +66,18 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
         from assistant.execute import SandboxedDatabase
         from assistant.workspace import ensure_demo_database
 
-        db_path = Path(args.db) if args.db else ensure_demo_database()
-        with SandboxedDatabase(db_path) as database:
-            schema = database.schema()
+        if args.db is None and args.catalog and catalog.source_config is not None:
+            from assistant.sources import open_catalog_source
+
+            database = open_catalog_source(catalog)  # the catalog's own source
+            try:
+                schema = database.schema()
+            finally:
+                database.close()
+        else:
+            db_path = Path(args.db) if args.db else ensure_demo_database()
+            with SandboxedDatabase(db_path) as database:
+                schema = database.schema()
     problems = check_catalog(catalog, schema)
     for problem in problems:
         err.print(f"[red]✗[/] {problem}", highlight=False)
@@ -79,6 +89,42 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
         f"[green]✓[/] catalog '{catalog.name}' is valid{against}: {len(catalog.metrics)} metrics, "
         f"{len(catalog.dimensions)} dimensions, {len(catalog.tables)} tables, {len(catalog.joins)} joins"
     )
+    return 0
+
+
+def cmd_catalog_init(args: argparse.Namespace) -> int:
+    from assistant.catalog.draft import draft_catalog, guess_source_kind, source_for, write_draft
+    from assistant.catalog.model import Source
+    from assistant.sources import open_source
+
+    kind = args.type or guess_source_kind(args.source)
+    block = source_for(kind, args.source, args.out)
+    out = Path(args.out)
+    # Opened by the absolute path; the catalog keeps the path relative to its folder.
+    opened = block if kind == "postgres" else {**block, "path": str(Path(args.source).resolve())}
+    database = open_source(Source.model_validate(opened), Path.cwd(), timeout_s=120)
+    try:
+        draft = draft_catalog(database, name=args.name or out.resolve().name, source=block)
+    finally:
+        database.close()
+    files = write_draft(draft, out)
+    todos = sum(len(v) for v in draft.todos.values())
+    console.print(
+        f"[green]drafted[/] {len(draft.tables)} tables, {len(draft.joins)} joins, {len(draft.dimensions)} dimensions, "
+        f"{len(draft.metrics)} metrics into {out} ({', '.join(f.name for f in files)}); {todos} TODO(s) to review"
+    )
+    for note in draft.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    return 0
+
+
+def cmd_catalog_import_dbt(args: argparse.Namespace) -> int:
+    from assistant.catalog.dbt import import_dbt
+
+    report = import_dbt(Path(args.path), Path(args.out), name=args.name, source=args.source, source_type=args.type)
+    console.print(f"[green]imported[/] {len(report.metrics)} metrics, {len(report.dimensions)} dimensions from {args.path} into {args.out}")
+    for item in report.unmapped:
+        err.print(f"[yellow]not mapped:[/] {item}", highlight=False)
     return 0
 
 
@@ -254,19 +300,47 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 # --- wenshu ask ------------------------------------------------------------------
+def cmd_ask_routed(args: argparse.Namespace, catalogs: list[str]) -> int:
+    """`wenshu ask --catalog A --catalog B QUESTION`: the question goes to the catalog that understands it."""
+    from assistant.sources.routing import CatalogRouter
+
+    if not args.question:
+        err.print("[red]with several catalogs, ask one question at a time[/] (prefix @name to pick a catalog)")
+        return 2
+    router = CatalogRouter.open(catalogs, engine=args.engine)
+    try:
+        routed = router.ask(args.question, as_of=args.as_of)
+        if args.json:
+            payload = router.assistants[routed.catalog].answer_json(routed.answer) if routed.catalog else routed.answer.to_json()
+            print(json.dumps({"catalog": routed.catalog, **payload}, ensure_ascii=False, indent=2))
+        else:
+            if routed.catalog:
+                console.print(f"[dim]catalog: {routed.catalog}[/]", highlight=False)
+                _print_answer(routed.answer, router.assistants[routed.catalog].catalog, router.assistants[routed.catalog])
+            else:
+                _print_answer(routed.answer, None)
+        return 0 if routed.answer.status in ("answer", "clarify", "refuse") else 1
+    finally:
+        router.close()
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from assistant.answer import Assistant
     from assistant.workspace import open_workspace
 
-    from assistant.resources import data_dir
-    from assistant.understand.conversation import PersistentConversationStore
+    catalogs = args.catalog or []
+    if len(catalogs) > 1:
+        return cmd_ask_routed(args, catalogs)
+    args.catalog = catalogs[0] if catalogs else None
 
     from assistant.llm import ConfigError
+    from assistant.store import Store
 
     workspace = open_workspace(args.db, args.catalog)
-    # Each `wenshu ask --session` is a new process, so its conversation lives on disk.
+    # Each `wenshu ask --session` is a new process: conversations, feedback and the audit
+    # log live in the SQLite store in the data directory.
     try:
-        assistant = Assistant(workspace, engine=args.engine, sessions=PersistentConversationStore(data_dir() / "sessions"))
+        assistant = Assistant(workspace, engine=args.engine, store=Store())
     except ConfigError as exc:
         err.print(f"[red]LLM settings:[/] {exc}", highlight=False)
         return 2
@@ -287,6 +361,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             questions = [line]
         for question in questions:
             answer = assistant.ask(question, session_id=session, as_of=args.as_of)
+            assistant.store.audit.record_answer(answer, user=os.environ.get("USER", "cli"), role="cli", session_id=session)
             if args.json:
                 print(json.dumps(assistant.answer_json(answer), ensure_ascii=False, indent=2))
             else:
@@ -333,15 +408,97 @@ def _print_answer(answer, catalog, assistant=None) -> None:
 
 
 # --- wenshu serve ---------------------------------------------------------------
-def cmd_serve(args: argparse.Namespace) -> int:
-    from assistant.answer import Assistant
-    from assistant.workspace import open_workspace
-    from ui.app import serve  # the CLI is a front end: the only place that imports the UI
+def _is_loopback(host: str) -> bool:
+    import ipaddress
 
-    assistant = Assistant(open_workspace(args.db, args.catalog))
-    err.print(f"Wenshu 问数 on http://{args.host}:{args.port}  (Ctrl+C to stop)")
-    serve(assistant, args.host, args.port)
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The API (/api/v1, /v1) and the web UI (/) on one port; the API always needs a key."""
+    if not _is_loopback(args.host) and not args.allow_anonymous:
+        err.print(
+            f"[red]refusing to serve on {args.host}:[/] the web UI has no login, so anyone who can reach this address "
+            "would use it. Serve on 127.0.0.1, or say which role anonymous visitors act as: --allow-anonymous ROLE "
+            "(e.g. analyst). The API needs a key either way.", highlight=False,
+        )
+        return 2
+    import gradio as gr
+    import uvicorn
+
+    from assistant.answer import Assistant
+    from assistant.api import ApiError, KeyStore, RoleBoundAssistant, create_app, policy_for
+    from assistant.workspace import open_workspace
+    from ui.app import build_app, launch_options  # the CLI is a front end: the only place that imports the UI
+
+    from assistant.store import Store
+
+    # Sessions, feedback and the audit log survive restarts in the SQLite store.
+    assistant = Assistant(open_workspace(args.db, args.catalog), store=Store())
+    ui_role = args.allow_anonymous or assistant.catalog.defaults.default_role or "admin"
+    try:
+        policy = policy_for(assistant.catalog, ui_role)
+    except ApiError as exc:
+        err.print(f"[red]error:[/] {exc.message} ({exc.hint})", highlight=False)
+        return 2
+    keys = KeyStore()
+    if not keys.list():
+        _, key = keys.create("admin", "admin")
+        err.print(f"First start: created an admin API key (shown once, stored hashed in {keys.path}):\n\n    {key}\n", highlight=False)
+    app = create_app(assistant, keys=keys, rate_limit=args.rate_limit)
+    blocks = build_app(RoleBoundAssistant(assistant, policy))
+    blocks.queue(default_concurrency_limit=4)
+    options = launch_options()
+    app = gr.mount_gradio_app(app, blocks, path="/", theme=options["theme"], css=options["css"], footer_links=[],
+                              ssr_mode=False, show_error=True)
+    err.print(f"Wenshu 问数 on http://{args.host}:{args.port}  — UI as role '{ui_role}', API at /api/v1 (docs: /docs), "
+              "OpenAI-compatible at /v1  (Ctrl+C to stop)", highlight=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
     return 0
+
+
+# --- wenshu keys ------------------------------------------------------------------
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from assistant.api import KeyStore
+
+    catalog = _load_catalog(args.catalog)
+    known = [r.name for r in catalog.roles] or ["admin"]
+    if args.role not in known:
+        err.print(f"[red]error:[/] no role '{args.role}' in catalog '{catalog.name}' (roles: {', '.join(known)})", highlight=False)
+        return 2
+    record, key = KeyStore().create(args.user, args.role)
+    err.print(f"created key {record.id} for user '{record.user}' as role '{record.role}'; it is shown once, keep it safe:", highlight=False)
+    print(key)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from assistant.api import KeyStore
+
+    records = KeyStore().list()
+    if args.json:
+        print(json.dumps([r.public() for r in records], ensure_ascii=False, indent=2))
+        return 0
+    table = RichTable("id", "user", "role", "created", "status")
+    for r in records:
+        table.add_row(r.id, r.user, r.role, r.created, "revoked" if r.revoked else "active")
+    console.print(table)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from assistant.api import KeyStore
+
+    if KeyStore().revoke(args.key_id):
+        console.print(f"revoked {args.key_id}")
+        return 0
+    err.print(f"[red]error:[/] no active key '{args.key_id}' (see `wenshu keys list`)")
+    return 1
 
 
 # --- wenshu bench --------------------------------------------------------------
@@ -358,6 +515,96 @@ def cmd_bench_compile(args: argparse.Namespace) -> int:
         table.add_row(name, f"{figures['p50_ms']:.2f}", f"{figures['p95_ms']:.2f}")
     console.print(table)
     return 0
+
+
+# --- wenshu feedback / audit ------------------------------------------------------
+def _open_store(args: argparse.Namespace):
+    from assistant.store import Store
+
+    return Store(Path(args.store) if getattr(args, "store", None) else None)
+
+
+def cmd_feedback_list(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        records = store.feedback.list(verified=True if args.verified else None, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2))
+        return 0
+    table = RichTable("id", "time", "user", "rating", "question", "correction", "verified", "note")
+    for r in records:
+        correction = ""
+        if r.correction is not None:
+            correction = "plan " + json.dumps(r.correction.plan.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False) if r.correction.plan else "SQL"
+        table.add_row(str(r.id), r.ts[:19], r.user or "—", r.rating or "—", r.question, correction[:60], "✓" if r.verified else "", r.note or "")
+    console.print(table)
+    return 0
+
+
+def cmd_feedback_verify(args: argparse.Namespace) -> int:
+    from assistant.store import StoreError
+
+    with _open_store(args) as store:
+        try:
+            record = store.feedback.verify(args.id, by=args.by)
+        except StoreError as exc:
+            err.print(f"[red]error:[/] {exc}", highlight=False)
+            return 1
+    console.print(f"[green]verified[/] feedback {record.id}: '{record.question}' now answers with the correction "
+                  "and is exported by `wenshu feedback export`", highlight=False)
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    from assistant.store import StoreError, export_suite
+
+    if args.as_of is None:  # the database's as-of date, so the gold SQL means what `wenshu eval --db` will ask
+        from assistant.workspace import open_workspace
+
+        workspace = open_workspace(args.db, args.catalog)
+        catalog, as_of = workspace.catalog, workspace.default_as_of
+        workspace.close()
+    else:
+        catalog, as_of = _load_catalog(args.catalog), args.as_of
+    with _open_store(args) as store:
+        try:
+            result = export_suite(store, args.out, as_of, name=args.name, catalog=catalog)
+        except StoreError as exc:
+            err.print(f"[red]error:[/] {exc}", highlight=False)
+            return 1
+    for reason in result.skipped:
+        err.print(f"[yellow]skipped:[/] {reason}", highlight=False)
+    console.print(f"[green]wrote[/] {result.cases} case(s) as of {as_of} to {result.path}; run them with `wenshu eval {result.path}`",
+                  highlight=False)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    with _open_store(args) as store:
+        records = store.audit.list(limit=args.limit, user=args.user)
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=2))
+        return 0
+    table = RichTable("time", "user", "role", "question", "status", "rows", "ms", "engine", "sql")
+    for r in records:
+        table.add_row(r.ts[:19], r.user or "—", r.role or "—", r.question or "", r.status, "" if r.rows is None else str(r.rows),
+                      "" if r.latency_ms is None else f"{r.latency_ms:.0f}", r.engine or "", (r.sql or "").replace("\n", " ")[:60])
+    console.print(table)
+    return 0
+
+
+def cmd_bench_load(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "loadtest.py"
+    if not script.is_file():
+        err.print(f"[red]error:[/] the load script is not installed ({script}); run it from a checkout", highlight=False)
+        return 2
+    spec = importlib.util.spec_from_file_location("wenshu_loadtest", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["wenshu_loadtest"] = module
+    spec.loader.exec_module(module)
+    return int(module.main_from_args(args))
 
 
 # --- wenshu eval ---------------------------------------------------------------
@@ -506,6 +753,19 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--catalog", help="catalog folder (default: the demo)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=cmd_catalog_list)
+    init = cat.add_parser("init", help="draft a catalog from your data (DuckDB, SQLite, a folder of Parquet/CSV, Postgres)")
+    init.add_argument("--source", required=True, help="a .duckdb/.sqlite file, a folder of .parquet/.csv files, or the name of the env var holding a Postgres DSN")
+    init.add_argument("--type", choices=["duckdb", "folder", "sqlite", "postgres"], help="source type (default: guessed)")
+    init.add_argument("--out", required=True, help="catalog folder to write")
+    init.add_argument("--name", help="catalog name (default: the folder's name)")
+    init.set_defaults(func=cmd_catalog_init)
+    dbt = cat.add_parser("import-dbt", help="import dbt MetricFlow semantic models and metrics")
+    dbt.add_argument("path", help="the dbt project folder (or a folder of semantic-model YAML)")
+    dbt.add_argument("--out", required=True, help="catalog folder to write")
+    dbt.add_argument("--name", help="catalog name (default: the dbt project's name)")
+    dbt.add_argument("--source", help="the data the catalog reads (a file, folder or DSN env var), written into source:")
+    dbt.add_argument("--type", choices=["duckdb", "folder", "sqlite", "postgres"], help="source type (default: guessed)")
+    dbt.set_defaults(func=cmd_catalog_import_dbt)
 
     query = sub.add_parser("query", help="run a structured metric query (no natural language)")
     query.add_argument("metrics", help="metric id(s), comma-separated, e.g. gmv or gmv,order_count")
@@ -531,7 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--as-of", type=_date, help="answer as of this date (default: the database's as-of date)")
     ask.add_argument("--session", help="conversation id: follow-ups in the same session build on the previous answer")
     ask.add_argument("--db", help="database (default: the demo)")
-    ask.add_argument("--catalog", help="catalog folder (default: the demo)")
+    ask.add_argument("--catalog", action="append", help="catalog folder (default: the demo); repeat to ask across several catalogs")
     ask.add_argument("--json", action="store_true", help="print {status, interpretation, plan, sql, columns, rows, timings}")
     ask.add_argument("--engine", choices=["rules", "llm", "hybrid"],
                      help="understanding engine (default: $WENSHU_ENGINE, then config.toml, else rules)")
@@ -542,7 +802,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=7860)
     serve_cmd.add_argument("--db", help="database (default: the demo)")
     serve_cmd.add_argument("--catalog", help="catalog folder (default: the demo)")
+    serve_cmd.add_argument("--allow-anonymous", metavar="ROLE",
+                           help="let visitors of the web UI on a non-loopback address act as ROLE (the API still needs a key)")
+    serve_cmd.add_argument("--rate-limit", type=int, default=60, metavar="N", help="API requests per minute per key (default 60)")
     serve_cmd.set_defaults(func=cmd_serve)
+
+    keys = sub.add_parser("keys", help="API keys (stored hashed) for users and roles").add_subparsers(dest="keys_command", metavar="ACTION")
+    keys_create = keys.add_parser("create", help="create a key for a user acting as a role; prints it once")
+    keys_create.add_argument("--user", required=True)
+    keys_create.add_argument("--role", required=True, help="a role of the catalog (demo: admin, analyst, east_manager, store_staff)")
+    keys_create.add_argument("--catalog", help="catalog folder whose roles to check against (default: the demo)")
+    keys_create.set_defaults(func=cmd_keys_create)
+    keys_list = keys.add_parser("list", help="list keys (never the keys themselves)")
+    keys_list.add_argument("--json", action="store_true")
+    keys_list.set_defaults(func=cmd_keys_list)
+    keys_revoke = keys.add_parser("revoke", help="revoke a key by its id")
+    keys_revoke.add_argument("key_id")
+    keys_revoke.set_defaults(func=cmd_keys_revoke)
 
     index = sub.add_parser("index", help="the catalog's vector index").add_subparsers(dest="index_command", metavar="ACTION")
     index_build = index.add_parser("build", help="build (or confirm up to date) the vector index")
@@ -579,6 +855,48 @@ def build_parser() -> argparse.ArgumentParser:
     bench_emb.add_argument("--catalog", help="catalog folder (default: the demo)")
     bench_emb.set_defaults(func=cmd_bench_embeddings)
 
+    bench_load = bench.add_parser("load", help="bounded loopback load test: N clients for T seconds, latency and lost writes")
+    bench_load.add_argument("--url", help="target a running server on a loopback address (default: start one)")
+    bench_load.add_argument("--db", help="database (default: the demo)")
+    bench_load.add_argument("--catalog", help="catalog folder (default: the demo)")
+    bench_load.add_argument("--store", help="the SQLite store the server writes (default: a temporary one; with --url, the default store)")
+    bench_load.add_argument("--clients", "-n", type=int, default=8, help="concurrent clients (default 8, at most 64)")
+    bench_load.add_argument("--seconds", "-t", type=float, default=20.0, help="duration (default 20, at most 300)")
+    bench_load.add_argument("--feedback-every", type=int, default=5, help="each client posts a feedback every k requests (default 5)")
+    bench_load.add_argument("--in-process", dest="spawn", action="store_false",
+                            help="serve from a thread of this process instead of a child process")
+    bench_load.add_argument("--suite", default="demo.yaml", help="where the questions come from (default: the demo suite)")
+    bench_load.add_argument("--json", action="store_true")
+    bench_load.set_defaults(func=cmd_bench_load)
+
+    fb = sub.add_parser("feedback", help="feedback and corrections kept in the store").add_subparsers(dest="feedback_command", metavar="ACTION")
+    fb_list = fb.add_parser("list", help="list feedback, newest first")
+    fb_list.add_argument("--verified", action="store_true", help="only verified corrections")
+    fb_list.add_argument("--limit", type=int, default=100)
+    fb_list.add_argument("--store", help="SQLite store (default: wenshu.sqlite in the data directory)")
+    fb_list.add_argument("--json", action="store_true")
+    fb_list.set_defaults(func=cmd_feedback_list)
+    fb_verify = fb.add_parser("verify", help="mark a correction verified: it answers its question and becomes a regression case")
+    fb_verify.add_argument("id", type=int)
+    fb_verify.add_argument("--by", help="who verified it")
+    fb_verify.add_argument("--store", help="SQLite store (default: wenshu.sqlite in the data directory)")
+    fb_verify.set_defaults(func=cmd_feedback_verify)
+    fb_export = fb.add_parser("export", help="write verified corrections as a suite that `wenshu eval` runs")
+    fb_export.add_argument("out", help="suite file to write (YAML)")
+    fb_export.add_argument("--as-of", type=_date, help="the suite's as-of date (default: the database's)")
+    fb_export.add_argument("--name", default="feedback", help="suite name (default: feedback)")
+    fb_export.add_argument("--db", help="database whose as-of date to use (default: the demo)")
+    fb_export.add_argument("--catalog", help="catalog that compiles corrected plans (default: the demo)")
+    fb_export.add_argument("--store", help="SQLite store (default: wenshu.sqlite in the data directory)")
+    fb_export.set_defaults(func=cmd_feedback_export)
+
+    audit = sub.add_parser("audit", help="who asked what, which SQL ran, how many rows")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--user", help="only this user's questions")
+    audit.add_argument("--store", help="SQLite store (default: wenshu.sqlite in the data directory)")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=cmd_audit)
+
     ev = sub.add_parser("eval", help="run a question suite and grade the answers by executing gold SQL")
     ev.add_argument("suite", help="suite YAML file, or a shipped suite's name (e.g. demo.yaml)")
     ev.add_argument("--db", help="database built by `wenshu demo build` (default: the demo); gold SQL runs there too")
@@ -602,6 +920,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from assistant.catalog import CatalogError
     from assistant.execute import QueryFailed, QueryRefused
+    from assistant.sources import SourceError
 
     try:
         return int(func(args) or 0)
@@ -609,7 +928,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             err.print(f"[red]✗[/] {problem}", highlight=False)
         return 1
-    except (QueryRefused, QueryFailed, FileNotFoundError) as exc:
+    except (QueryRefused, QueryFailed, FileNotFoundError, SourceError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 1
     except KeyboardInterrupt:

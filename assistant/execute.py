@@ -62,6 +62,31 @@ def _statement_kind(sql: str) -> str:
     return statements[0].type.name
 
 
+def _connect_with_directories(path: Path, directories: tuple[str, ...], threads: int, memory_limit: str):
+    """The same sandbox, except that views may read files under ``directories`` (a data folder).
+
+    DuckDB accepts ``allowed_directories`` only once the database is started, so
+    the settings are applied with SET, external access is switched off, and the
+    configuration is locked last.
+    """
+    connection = duckdb.connect(
+        str(path),
+        read_only=True,
+        config={
+            "autoload_known_extensions": False,
+            "autoinstall_known_extensions": False,
+            "allow_community_extensions": False,
+            "threads": threads,
+            "memory_limit": memory_limit,
+        },
+    )
+    listed = ", ".join("'" + str(Path(d).resolve()).replace("'", "''") + "/'" for d in directories)
+    connection.execute(f"SET allowed_directories = [{listed}]")
+    connection.execute("SET enable_external_access = false")
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
 class SandboxedDatabase:
     """A read-only, locked-down DuckDB database shared by all queries of a process.
 
@@ -77,12 +102,16 @@ class SandboxedDatabase:
         row_cap: int = DEFAULT_ROW_CAP,
         threads: int = 2,
         memory_limit: str = "4GB",
+        allowed_directories: tuple[str, ...] = (),
     ):
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"database not found: {self.path}; build the demo with `wenshu demo build`")
         self.timeout_s = timeout_s
         self.row_cap = row_cap
+        if allowed_directories:
+            self._connection = _connect_with_directories(self.path, allowed_directories, threads, memory_limit)
+            return
         self._connection = duckdb.connect(
             str(self.path),
             read_only=True,

@@ -78,9 +78,14 @@ class Workspace:
 
 def open_workspace(db: Path | str | None = None, catalog: Path | str | None = None, *, quiet: bool = False) -> Workspace:
     """Open a catalog and its database; the demo's when neither is given."""
-    db_path = Path(db) if db else ensure_demo_database(quiet=quiet)
     loaded = load_catalog(Path(catalog) if catalog else demo_catalog_dir())
-    database = SandboxedDatabase(db_path)
+    if db is None and catalog is not None and loaded.source_config is not None:
+        # Your own data: the catalog names its source (credentials come from the environment).
+        from assistant.sources import open_catalog_source
+
+        database = open_catalog_source(loaded)
+    else:
+        database = SandboxedDatabase(Path(db) if db else ensure_demo_database(quiet=quiet))
     meta = database.meta()
     # The demo's data ends the day before its as-of date, so "today" for its questions is that date.
     as_of = date.fromisoformat(meta["as_of"]) if "as_of" in meta else date.today()

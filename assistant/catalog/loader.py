@@ -22,6 +22,8 @@ from assistant.catalog.model import (
     Join,
     Metric,
     MetricCatalog,
+    Role,
+    Source,
     SourceRef,
     Table,
     Text,
@@ -34,6 +36,7 @@ SECTIONS: dict[str, type] = {
     "metrics": Metric,
     "ambiguous_terms": AmbiguousTerm,
     "examples": Example,
+    "roles": Role,
 }
 
 
@@ -208,6 +211,7 @@ def load_catalog(path: Path | str) -> MetricCatalog:
         raise CatalogError(problems)
     raw_header, header_file = header
     defaults = _validate(Defaults, raw_header.get("defaults", {}), header_file, problems)
+    source_config = _validate(Source, raw_header["source"], header_file, problems) if raw_header.get("source") else None
     for field in ("name", "title"):
         if field not in raw_header:
             problems.append(CatalogProblem(header_file, raw_header.line, f"catalog header needs '{field}'", f"add '{field}:'"))
@@ -226,6 +230,8 @@ def load_catalog(path: Path | str) -> MetricCatalog:
             metrics=tuple(metrics),
             ambiguous_terms=tuple(items["ambiguous_terms"]),
             examples=tuple(items["examples"]),
+            roles=tuple(items["roles"]),
+            source_config=source_config,
             source=SourceRef(header_file, raw_header.line),
         )
     except ValidationError as exc:

@@ -250,6 +250,8 @@ class Defaults(_Frozen):
     # What a vague "how many did we sell / 卖了多少件" counts (units rather than money), if set.
     count_metric: str | None = None
     vague_terms: Terms = Terms()
+    # The role an anonymous local user (the web UI on loopback) acts as; see ``roles``.
+    default_role: str | None = None
 
 
 class Example(_Frozen):
@@ -257,6 +259,55 @@ class Example(_Frozen):
 
     question: str
     query: dict
+    source: SourceRef | None = Field(default=None, exclude=True)
+
+
+SourceType = Literal["duckdb", "folder", "sqlite", "postgres"]
+
+
+class Source(_Frozen):
+    """Where a catalog's data lives (``catalog: source:``).
+
+    ``path`` (relative to the catalog folder, or absolute) names a DuckDB or
+    SQLite file or a folder of Parquet/CSV files; a server is reached through
+    the connection string in the environment variable ``dsn_env``: credentials
+    never live in the catalog file.
+    """
+
+    type: SourceType
+    path: str | None = None
+    dsn_env: str | None = None
+    db_schema: str | None = None
+
+    @model_validator(mode="after")
+    def _where(self) -> Source:
+        if self.type == "postgres":
+            if not self.dsn_env:
+                raise ValueError("a postgres source needs 'dsn_env' (the environment variable holding the connection string)")
+            if "://" in self.dsn_env or "=" in self.dsn_env or " " in self.dsn_env:
+                raise ValueError("'dsn_env' names an environment variable; put the connection string in the environment")
+        elif not self.path:
+            raise ValueError(f"a {self.type} source needs 'path'")
+        return self
+
+
+class RowFilter(_Frozen):
+    """A row-level policy condition: keep rows whose ``dimension`` satisfies ``op`` against ``values``."""
+
+    dimension: str
+    op: Literal["=", "!=", "in", "not_in"] = "in"
+    values: tuple[str | int | float | bool, ...] = Field(min_length=1)
+
+
+class Role(_Frozen):
+    """Who may see what: granted metrics ("*" for all), row filters, masked dimensions."""
+
+    name: str
+    label: Text
+    description: Text | None = None
+    metrics: Literal["*"] | tuple[str, ...] = "*"
+    row_filters: tuple[RowFilter, ...] = ()
+    masked_dimensions: tuple[str, ...] = ()
     source: SourceRef | None = Field(default=None, exclude=True)
 
 
@@ -271,7 +322,15 @@ class MetricCatalog(_Frozen):
     metrics: tuple[Metric, ...] = ()
     ambiguous_terms: tuple[AmbiguousTerm, ...] = ()
     examples: tuple[Example, ...] = ()
+    roles: tuple[Role, ...] = ()
+    source_config: Source | None = None
     source: SourceRef | None = Field(default=None, exclude=True)
+
+    def role(self, name: str) -> Role:
+        for role in self.roles:
+            if role.name == name:
+                return role
+        raise KeyError(name)
 
     def metric(self, metric_id: str) -> Metric:
         for metric in self.metrics:
