@@ -124,19 +124,19 @@ class Assistant:
             self._labels = load_member_labels(self.catalog, self.workspace.database)
         return self._labels
 
-    def presentation(self, answer: Answer) -> dict[str, Any]:
+    def presentation(self, answer: Answer, chart: bool = True) -> dict[str, Any]:
         """The answer sentence and chart: for people (UI, API, CLI), not for grading."""
         from assistant.present.charts import choose_chart
         from assistant.present.text import answer_text
 
         text = answer_text(answer, self.catalog, self.labels, answer.metric_origin)  # type: ignore[arg-type]
-        chart = None
-        if answer.status == "answer" and answer.compiled is not None:
-            chart = choose_chart(self.catalog, answer.compiled, answer.rows, answer.lang, self.labels).to_json()
-        return {"text": text.to_json(), "chart": chart}
+        spec = None
+        if chart and answer.status == "answer" and answer.compiled is not None:
+            spec = choose_chart(self.catalog, answer.compiled, answer.rows, answer.lang, self.labels).to_json()
+        return {"text": text.to_json(), "chart": spec}
 
-    def answer_json(self, answer: Answer) -> dict[str, Any]:
-        return {**answer.to_json(), **self.presentation(answer)}
+    def answer_json(self, answer: Answer, chart: bool = True) -> dict[str, Any]:
+        return {**answer.to_json(), **self.presentation(answer, chart=chart)}
 
     def ask(self, question: str, *, session_id: str | None = None, as_of: date | None = None, policy=None) -> Answer:
         """``policy`` (optional): the caller's access policy — ``row_filters`` and ``check(result)``, which raises."""

@@ -428,8 +428,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "(e.g. analyst). The API needs a key either way.", highlight=False,
         )
         return 2
-    import gradio as gr
     import uvicorn
+
+    if args.api_only:
+        return _serve_api_only(args)
+    import gradio as gr
 
     from assistant.answer import Assistant
     from assistant.api import ApiError, KeyStore, RoleBoundAssistant, create_app, policy_for
@@ -459,6 +462,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     err.print(f"Wenshu 问数 on http://{args.host}:{args.port}  — UI as role '{ui_role}', API at /api/v1 (docs: /docs), "
               "OpenAI-compatible at /v1  (Ctrl+C to stop)", highlight=False)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
+    return 0
+
+
+def _serve_api_only(args: argparse.Namespace) -> int:
+    """The API without the web UI, in ``--workers`` processes (the UI's live sessions need one process)."""
+    import uvicorn
+
+    from assistant.api import KeyStore
+    from assistant.workspace import ensure_demo_database
+
+    keys = KeyStore()
+    if not keys.list():
+        _, key = keys.create("admin", "admin")
+        err.print(f"First start: created an admin API key (shown once, stored hashed in {keys.path}):\n\n    {key}\n", highlight=False)
+    db = args.db or str(ensure_demo_database())  # built once here, not by every worker
+    os.environ.update({"WENSHU_SERVE_DB": db, "WENSHU_SERVE_CATALOG": args.catalog or "", "WENSHU_SERVE_RATE_LIMIT": str(args.rate_limit)})
+    err.print(f"Wenshu 问数 API on http://{args.host}:{args.port}/api/v1 with {args.workers} worker(s) (Ctrl+C to stop)", highlight=False)
+    uvicorn.run("assistant.api.app:api_app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
     return 0
 
 
@@ -805,6 +827,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--allow-anonymous", metavar="ROLE",
                            help="let visitors of the web UI on a non-loopback address act as ROLE (the API still needs a key)")
     serve_cmd.add_argument("--rate-limit", type=int, default=60, metavar="N", help="API requests per minute per key (default 60)")
+    serve_cmd.add_argument("--api-only", action="store_true", help="serve the API without the web UI")
+    serve_cmd.add_argument("--workers", type=int, default=1, metavar="N", help="with --api-only: worker processes (default 1; 2 on 2 cores)")
     serve_cmd.set_defaults(func=cmd_serve)
 
     keys = sub.add_parser("keys", help="API keys (stored hashed) for users and roles").add_subparsers(dest="keys_command", metavar="ACTION")

@@ -199,17 +199,26 @@ class ClientStats:
     feedback_failed: int = 0
 
 
-def run_client(url: str, questions: list[str], index: int, stop_at: float, run_id: str, feedback_every: int, stats: ClientStats) -> None:
+def run_client(url: str, questions: list[str], index: int, stop_at: float, run_id: str, feedback_every: int, stats: ClientStats,
+               api_key: str | None = None, with_chart: bool = True) -> None:
+    """One client: ask, and every ``feedback_every`` answers post a feedback carrying a unique marker.
+
+    With ``api_key`` it talks to the real ``wenshu serve`` API (/api/v1/ask, /api/v1/feedback).
+    """
     import httpx
 
-    with httpx.Client(base_url=url, timeout=30.0) as client:
+    ask_path, feedback_path = ("/api/v1/ask", "/api/v1/feedback") if api_key else ("/ask", "/feedback")
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=url, timeout=30.0, headers=headers) as client:
         n = 0
         while time.monotonic() < stop_at:
             question = questions[(index * 7 + n) % len(questions)]
             session = f"load-{run_id}-{index}-{n // 5}"  # short conversations: follow-ups read the session store
             started = time.perf_counter()
             try:
-                response = client.post("/ask", json={"question": question, "session_id": session, "user": f"load{index}"})
+                body = ({"question": question, "session_id": session, "chart": with_chart} if api_key
+                        else {"question": question, "session_id": session, "user": f"load{index}"})
+                response = client.post(ask_path, json=body)
                 elapsed = (time.perf_counter() - started) * 1000
                 if response.status_code != 200:
                     stats.errors.append(f"/ask {response.status_code}: {response.text[:200]}")
@@ -225,12 +234,11 @@ def run_client(url: str, questions: list[str], index: int, stop_at: float, run_i
             if feedback_every and n % feedback_every == 0:
                 marker = f"load:{run_id}:{index}:{n}"
                 try:
-                    response = client.post(
-                        "/feedback",
-                        json={"question": question, "rating": "up" if n % 2 else "down", "session_id": session,
-                              "user": f"load{index}", "note": marker},
-                    )
-                    if response.status_code == 200:
+                    rating = "up" if n % 2 else "down"
+                    body = ({"question": question, "rating": rating, "session_id": session, "answer_id": marker} if api_key
+                            else {"question": question, "rating": rating, "session_id": session, "user": f"load{index}", "note": marker})
+                    response = client.post(feedback_path, json=body)
+                    if response.status_code in (200, 201):
                         stats.feedback_sent.append(marker)
                     else:
                         stats.feedback_failed += 1
@@ -270,6 +278,8 @@ def run_load(
     spawn: bool = True,
     suite: str = "demo.yaml",
     warmup: int = 3,
+    api_key: str | None = None,
+    with_chart: bool = True,
 ) -> dict[str, Any]:
     """Run the load and return the figures (see the module docstring)."""
     from assistant.store import Store
@@ -291,6 +301,8 @@ def run_load(
     store_path = Path(store_path)
     server = child = None
     started_server = time.perf_counter()
+    if api_key is not None and url is None:
+        raise SystemExit("--api-key targets a running `wenshu serve`: give its --url too")
     if url is not None:
         url = check_url(url)
     elif spawn:
@@ -311,16 +323,17 @@ def run_load(
     try:
         import httpx
 
-        with httpx.Client(base_url=url, timeout=60.0) as warm:  # first answers load lazy state (labels, caches)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        with httpx.Client(base_url=url, timeout=60.0, headers=headers) as warm:  # first answers load lazy state
             for question in questions[:warmup]:
-                warm.post("/ask", json={"question": question})
+                warm.post("/api/v1/ask" if api_key else "/ask", json={"question": question})
         cpu_before = _server_cpu(url) if server is not None or child is not None else None
         run_id = uuid.uuid4().hex[:10]
         stats = [ClientStats() for _ in range(clients)]
         load_started = time.monotonic()
         stop_at = load_started + seconds
         threads = [
-            threading.Thread(target=run_client, args=(url, questions, i, stop_at, run_id, feedback_every, stats[i]), daemon=True)
+            threading.Thread(target=run_client, args=(url, questions, i, stop_at, run_id, feedback_every, stats[i], api_key, with_chart), daemon=True)
             for i in range(clients)
         ]
         for thread in threads:
@@ -344,7 +357,9 @@ def run_load(
     errors = [e for s in stats for e in s.errors]
     sent = [m for s in stats for m in s.feedback_sent]
     with Store(store_path) as check:
-        stored = {r.note for r in check.feedback.list(note_prefix=f"load:{run_id}:")}
+        # The real API keeps the marker (sent as answer_id) in the note as "answer <marker>".
+        prefix = f"answer load:{run_id}:" if api_key else f"load:{run_id}:"
+        stored = {r.note.removeprefix("answer ") for r in check.feedback.list(note_prefix=prefix)}
         audit_rows = check.audit.count()
     lost = [m for m in sent if m not in stored]
     try:
@@ -416,6 +431,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="serve from a thread of this process instead of a child process")
     parser.add_argument("--suite", default="demo.yaml", help="where the questions come from (default: the demo suite)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-chart", action="store_true", help="with --api-key: ask without the chart spec, as a text-only chat bot does")
+    parser.add_argument("--api-key", help="with --url: drive the real `wenshu serve` API (/api/v1/ask, /api/v1/feedback) with this key")
 
 
 def main_from_args(args: argparse.Namespace) -> int:
@@ -424,6 +441,7 @@ def main_from_args(args: argparse.Namespace) -> int:
     report = run_load(
         url=args.url, db=args.db, catalog=args.catalog, store_path=args.store, clients=args.clients,
         seconds=args.seconds, feedback_every=args.feedback_every, spawn=args.spawn, suite=args.suite,
+        api_key=getattr(args, "api_key", None), with_chart=not getattr(args, "no_chart", False),
     )
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0 if report["errors"] == 0 and report["lost_writes"] == 0 else 1

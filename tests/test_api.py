@@ -389,3 +389,14 @@ def test_chat_body_limit_is_larger_but_bounded(client, keys):
     assert_error(huge, 413, "payload_too_large")
     empty = client.post("/v1/chat/completions", headers=auth(keys, "admin"), json={"model": "wenshu", "messages": [{"role": "system", "content": "hi"}]})
     assert_error(empty, 422, "invalid_request")
+
+
+def test_ask_can_skip_the_chart(api, keys):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api)
+    body = {"question": "上个月各区域的GMV", "chart": False}
+    answer = client.post("/api/v1/ask", json=body, headers=auth(keys, "admin")).json()
+    assert answer["status"] == "answer" and answer["chart"] is None and answer["text"]["sentence"]
+    with_chart = client.post("/api/v1/ask", json={**body, "chart": True}, headers=auth(keys, "admin")).json()
+    assert with_chart["chart"]["kind"] == "bar"

@@ -119,6 +119,7 @@ class AskRequest(_Strict):
     as_of: date | None = Field(default=None, description="Answer as of this date (default: the database's as-of date).")
     engine: Literal["rules", "llm", "hybrid"] | None = Field(default=None, description="Understanding engine (default: the server's).")
     language: Literal["zh", "en"] | None = Field(default=None, description="Language of the answer sentence and chart (default: the question's).")
+    chart: bool = Field(default=True, description="Include the chart (Vega-Lite); clients that show only text can skip it.")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -347,7 +348,7 @@ def create_app(
         A question naming a metric the key's role is not granted is refused with 403 and the reason.
         """
         return answer_payload(ctx, body.question, principal, policy, session_id=body.session_id, as_of=body.as_of,
-                              engine=body.engine, language=body.language)
+                              engine=body.engine, language=body.language, chart=body.chart)
 
     # --- catalog ------------------------------------------------------------------------------
     @app.get(f"{API_PREFIX}/catalog/metrics", tags=["catalog"], summary="Metrics this key may see", responses=ERROR_RESPONSES)
@@ -470,7 +471,8 @@ def create_app(
 
 
 def answer_payload(ctx: ApiContext, question: str, principal: Principal, policy: Policy, *, session_id: str | None = None,
-                   as_of: date | None = None, engine: str | None = None, language: str | None = None) -> dict[str, Any]:
+                   as_of: date | None = None, engine: str | None = None, language: str | None = None,
+                   chart: bool = True) -> dict[str, Any]:
     """Ask as ``principal`` under ``policy`` and return the answer's JSON (shared by /ask and chat completions)."""
     assistant = ctx.assistant_for(engine)
     scoped = scoped_session(principal, session_id) if session_id else None
@@ -481,7 +483,7 @@ def answer_payload(ctx: ApiContext, question: str, principal: Principal, policy:
         store.audit.record_answer(answer, user=principal.user, role=policy.name, session_id=session_id)
     if language is not None and language != answer.lang:
         answer = replace(answer, lang=language)  # type: ignore[arg-type]
-    payload = assistant.answer_json(answer)
+    payload = assistant.answer_json(answer, chart=chart)
     payload.update(answer_id="a_" + uuid.uuid4().hex[:16], session_id=session_id, role=policy.name)
     return payload
 
@@ -566,3 +568,21 @@ class BodyLimitMiddleware:
         response = error_response(413, "payload_too_large", f"the request body is over {limit:,} bytes",
                                   f"questions are at most {MAX_QUESTION_CHARS} characters")  # fmt: skip
         await response(scope, receive, send)
+
+
+def api_app_from_env():
+    """The API alone, built in each worker process of ``wenshu serve --api-only --workers N``.
+
+    Workers share the read-only database, the key file and the SQLite store (WAL), so
+    sessions, feedback and the audit log are the same whichever worker answers; the
+    rate limit is counted per worker.
+    """
+    import os
+
+    from assistant.answer import Assistant
+    from assistant.store import Store
+    from assistant.workspace import open_workspace
+
+    workspace = open_workspace(os.environ.get("WENSHU_SERVE_DB") or None, os.environ.get("WENSHU_SERVE_CATALOG") or None, quiet=True)
+    assistant = Assistant(workspace, store=Store())
+    return create_app(assistant, keys=KeyStore(), rate_limit=int(os.environ.get("WENSHU_SERVE_RATE_LIMIT", "60")))

@@ -808,13 +808,13 @@ def _kpi_view(spec: ChartSpec):
         data = alt.Data(values=[{"label": tile.label, "value": tile.display, "delta": tile.delta_display, "context": tile.context}])
         base = alt.Chart(data, width=220, height=120)
         layers = [
-            base.mark_text(fontSize=13, color="#4b5563", align="center").encode(text="label:N", x=alt.value(110), y=alt.value(18)),
-            base.mark_text(fontSize=32, fontWeight="bold", align="center").encode(text="value:N", x=alt.value(110), y=alt.value(60)),
+            base.mark_text(fontSize=13, color="#4b5563", align="center").encode(text="label:N", x=alt.XValue(110), y=alt.YValue(18)),
+            base.mark_text(fontSize=32, fontWeight="bold", align="center").encode(text="value:N", x=alt.XValue(110), y=alt.YValue(60)),
         ]
         if tile.delta_display:
-            layers.append(base.mark_text(fontSize=13, color=_TONE_COLOR[tile.tone], align="center").encode(text="delta:N", x=alt.value(110), y=alt.value(96)))
+            layers.append(base.mark_text(fontSize=13, color=_TONE_COLOR[tile.tone], align="center").encode(text="delta:N", x=alt.XValue(110), y=alt.YValue(96)))
         if tile.context:
-            layers.append(base.mark_text(fontSize=12, color="#6b7280", align="center").encode(text="context:N", x=alt.value(110), y=alt.value(116)))
+            layers.append(base.mark_text(fontSize=12, color="#6b7280", align="center").encode(text="context:N", x=alt.XValue(110), y=alt.YValue(116)))
         tiles.append(alt.layer(*layers))
     return alt.hconcat(*tiles, spacing=12) if len(tiles) > 1 else tiles[0]
 
@@ -848,6 +848,13 @@ def to_altair(spec: ChartSpec):
 
 
 def to_vega_lite(spec: ChartSpec) -> dict[str, Any] | None:
-    """The Vega-Lite JSON for a spec (None for messages and table-only answers)."""
-    chart = to_altair(spec)
-    return None if chart is None else chart.to_dict()
+    """The Vega-Lite JSON for a spec (None for messages and table-only answers).
+
+    Specs are built by this module and checked against the Vega-Lite schema in the
+    tests, so answers skip Altair's per-object validation (most of its cost).
+    """
+    from altair.utils.schemapi import debug_mode
+
+    with debug_mode(False):
+        chart = to_altair(spec)
+        return None if chart is None else chart.to_dict(validate=False)
