@@ -87,6 +87,16 @@ def _connect_with_directories(path: Path, directories: tuple[str, ...], threads:
     return connection
 
 
+def require_select(sql: str) -> None:
+    """Refuse anything but exactly one read-only SELECT, with the reason."""
+    kind = _statement_kind(sql)
+    if kind != "SELECT":
+        raise QueryRefused(
+            f"only read-only SELECT queries may run here, not {kind}",
+            "ask a question or send a SELECT; the query connection cannot write, load or configure anything",
+        )
+
+
 class SandboxedDatabase:
     """A read-only, locked-down DuckDB database shared by all queries of a process.
 
@@ -138,12 +148,7 @@ class SandboxedDatabase:
 
     def execute(self, sql: str, *, timeout_s: float | None = None, row_cap: int | None = None) -> QueryResult:
         """Run one SELECT; refuse anything else with a clear reason."""
-        kind = _statement_kind(sql)
-        if kind != "SELECT":
-            raise QueryRefused(
-                f"only read-only SELECT queries may run here, not {kind}",
-                "ask a question or send a SELECT; the query connection cannot write, load or configure anything",
-            )
+        require_select(sql)
         limit_s = self.timeout_s if timeout_s is None else timeout_s
         cap = self.row_cap if row_cap is None else row_cap
         cursor = self._connection.cursor()

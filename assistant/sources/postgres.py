@@ -21,7 +21,7 @@ from assistant.execute import (
     QueryRefused,
     QueryResult,
     QueryTimeout,
-    _statement_kind,
+    require_select,
 )
 
 _PG_TYPES = {
@@ -108,12 +108,7 @@ class PostgresDatabase:
 
     def execute(self, sql: str, *, timeout_s: float | None = None, row_cap: int | None = None) -> QueryResult:
         """Run one SELECT written in DuckDB SQL (transpiled to Postgres); refuse anything else."""
-        kind = _statement_kind(sql)
-        if kind != "SELECT":
-            raise QueryRefused(
-                f"only read-only SELECT queries may run here, not {kind}",
-                "ask a question or send a SELECT; the query connection cannot write",
-            )
+        require_select(sql)
         try:
             pg_sql = to_postgres(sql)
         except Exception as exc:
