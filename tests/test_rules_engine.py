@@ -277,3 +277,26 @@ def test_blind_suite_families(engine, question, check):
 )
 def test_writes_unknown_concepts_and_unsupported_math_are_refused(engine, question):
     assert isinstance(engine.understand(question, as_of=AS_OF).result, Refuse)
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("What was the split of GMV between the three sales channels last month?", lambda p: p.share and p.group_by == ("channel",)),
+        ("Did Beijing Chaoyang sell more than Guangzhou Tianhe last month?", lambda p: p.group_by == ("store",) and len(p.filters[0].values) == 2),
+        ("orders paid with WeChat Pay or Alipay yesterday", lambda p: not p.group_by and len(p.filters[0].values) == 2),
+        ("Rank the regions from worst to best by gross margin last quarter", lambda p: p.limit is None and p.order_by[0].direction == "asc"),
+        ("rank stores from best to worst by complaint rate this year", lambda p: p.limit is None and p.order_by[0].direction == "asc"),
+        ("Not counting mini-program orders, what was GMV last week?", lambda p: p.filters[0].op == "!="),
+        ("Which of our plants had the higher yield rate last month?", lambda p: p.limit == 1),
+        ("上个月各类投诉分别占了多少比例？", lambda p: p.share and p.group_by == ("complaint_category",)),
+        ("Biggest percentage drop in net sales by store last month", lambda p: p.order_by[0].field == "change_pct"),
+    ],
+)
+def test_third_blind_suite_families(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)
+
+
+def test_deleting_records_is_refused(engine):
+    assert isinstance(engine.understand("Delete all complaints older than a year from the database", as_of=AS_OF).result, Refuse)

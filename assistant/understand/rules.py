@@ -341,7 +341,7 @@ class RulesEngine:
                 dim, value = term.target, term.value or match.surface
                 gap = text[previous_value.end: match.start] if previous_value else None
                 continues_list = previous_value is not None and gap is not None and signals.CONNECTOR.match(gap) is not None
-                negated = bool(signals.NEGATION.search(before[-12:])) or (continues_list and previous_value.term.target in negated_dims)
+                negated = bool(signals.NEGATION.search(before[-24:])) or (continues_list and previous_value.term.target in negated_dims)
                 if negated:
                     negated_dims.add(dim)
                 frame.value_surfaces.setdefault(dim, []).append(match.surface)
@@ -372,7 +372,8 @@ class RulesEngine:
             m.term.kind == "dimension" and (which.search(text[: m.start]) or re.match(r"哪|which\b", normalize(m.surface)))
             for m in matches
         ) or trailing_plural or trailing_single or frame.which_type
-        frame.which_plural = trailing_plural or any(
+        which_of = re.search(r"\bwhich (?:one )?of\b|哪一个|哪一家", text) is not None  # "which of our plants": one of them
+        frame.which_plural = not which_of and trailing_plural or not which_of and any(
             m.term.kind == "dimension" and (m2 := which.search(text[: m.start])) and signals.WHICH_PLURAL.search(m2.group(0))
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
@@ -601,7 +602,8 @@ class RulesEngine:
                 if frame.compare_verb and dim not in group_by:
                     group_by.append(dim)
             filters[dim] = Filter(dimension=dim, op="in" if op == "in" and len(values) > 1 else ("=" if op == "in" else ("!=" if len(values) == 1 else "not_in")), values=tuple(values))
-            if frame.separately and op == "in" and len(values) > 1 and dim not in group_by:
+            side_by_side = frame.separately or bool(signals.COMPARE_MEMBERS.search(normalize(frame.question)))
+            if side_by_side and op == "in" and len(values) > 1 and dim not in group_by:
                 group_by.append(dim)  # "华东和华南分别是多少": one row each
             elif base and dim in base.group_by and dim not in group_by and op == "in" and len(values) > 1:
                 group_by.append(dim)
@@ -692,10 +694,10 @@ class RulesEngine:
                 return [OrderBy(metric=target, direction="desc")], None
             return None
         direction = rank.direction
+        if rank.best_worst and metric.direction == "lower_is_better":
+            direction = "asc" if direction == "desc" else "desc"  # the best complaint rate is the lowest
         if rank.sort_only:
             return [OrderBy(metric=target, direction=direction)], None
-        if rank.best_worst and metric.direction == "lower_is_better":
-            direction = "asc" if direction == "desc" else "desc"
         if limit is None and (single or not frame.which_plural):
             limit = 1 if (group_by or grain) else None
         return [OrderBy(metric=target, direction=direction)], limit

@@ -91,8 +91,8 @@ _WORST = re.compile(r"最差|最糟|表现最差|\b(?:worst|worst-performing|poo
 _RANK_ONLY = re.compile(r"排名|排行|排序|\b(?:rank|ranking|ranked|sorted|sort)\b")
 
 
-_SORT_ASC = re.compile(r"从低到高|从小到大|从少到多|升序|由低到高|\b(?:ascending|lowest first|smallest first|least first|low to high|in ascending order)\b")
-_SORT_DESC = re.compile(r"从高到低|从大到小|从多到少|降序|由高到低|\b(?:descending|highest first|largest first|biggest first|most first|high to low|in descending order)\b")
+_SORT_ASC = re.compile(r"从低到高|从小到大|从少到多|升序|由低到高|从差到好|\b(?:ascending|lowest first|smallest first|least first|low to high|in ascending order|lowest to highest|least to most|worst to best|bottom to top)\b")
+_SORT_DESC = re.compile(r"从高到低|从大到小|从多到少|降序|由高到低|从好到差|\b(?:descending|highest first|largest first|biggest first|most first|high to low|in descending order|highest to lowest|most to least|best to worst|top to bottom)\b")
 
 
 _COMPARATIVE_DESC = re.compile(r"更多|更高|更大|更长|\b(?:more|higher|bigger|larger|longer|greater)\b")
@@ -113,7 +113,8 @@ def find_rank(text: str, which: bool = False) -> tuple[RankCue | None, bool]:
                 token = n.group("n") or n.group("n2") or n.group("n3")
                 value = parse_number(token) if token else None
                 count = int(value) if value and 1 <= value <= 1000 else None
-            return RankCue(m.start(), m.end(), direction, count, sort_only=count is None), True  # type: ignore[arg-type]
+            judged = bool(re.search(r"best|worst|好|差", m.group(0)))  # "worst to best": the metric's own direction decides
+            return RankCue(m.start(), m.end(), direction, count, best_worst=judged, sort_only=count is None), True  # type: ignore[arg-type]
     for pattern, direction in ((_TOP_N, "desc"), (_BOTTOM_N, "asc")):
         m = pattern.search(text)
         if m:
@@ -215,7 +216,7 @@ def find_trend(text: str) -> TrendCue | None:
 _SHARE = re.compile(
     r"占比|份额|比重|占多少|占总|占了?整体|占全部|占到|贡献(?:度|率|占比)|百分之几|百分之多少|多大比例|几成|构成|占\s*(?:了)?\s+(?:的)?\s*(?:比例|百分比|多少)|"
     r"\b(?:share|shares|proportion|percentage of|percent of|what percent|what percentage|what fraction|"
-    r"fraction of|portion|mix|contribution)\b|%\s*of"
+    r"fraction of|portion|mix|contribution|split of|split between|split among)\b|%\s*of|占了?多少|多少比例|比例是多少|比例各是多少"
 )
 
 
@@ -321,7 +322,8 @@ OUT_OF_SCOPE = re.compile(
 )
 WRITE_INTENT = re.compile(
     r"\b(?:update|delete|remove|insert|modify|edit|overwrite|change|set|mark|cancel|refund)\b.{0,40}\b(?:order|orders|record|records|row|rows|table|status|customer|customers|data|entry|entries)\b.{0,30}\b(?:to|as|into|from)\b"
-    r"|\b(?:delete|drop|truncate|wipe|erase)\b.{0,30}\b(?:orders?|records?|rows?|tables?|data|customers?|database)\b"
+    r"|\b(?:delete|truncate|wipe|erase|purge)\b.{0,30}\b(?:orders?|records?|rows?|tables?|data|customers?|database|complaints?|feedback|entries|everything|members?|products?|stores?)\b"
+    r"|\bdrop\s+(?:the\s+)?(?:table|database|schema|view)\b"
     r"|(?:修改|删除|更新|插入|篡改|清空|改掉)\s*(?:一下)?\s*(?:订单|数据|记录|表|状态|客户|会员|价格|标价|商品)"
     r"|把.{0,20}(?:订单|记录|状态|商品|价格|标价|售价|数据|客户|会员|库存|金额).{0,10}(?:改为|改成|设为|设置为|调成|调整为|调到|删掉|删除|清零)"
 )
@@ -334,3 +336,4 @@ UNSUPPORTED = re.compile(
     r"中位数|分位数|百分位|方差|标准差|众数|相关性|预测|预计下|将会|会是多少|"
     r"\b(?:median|percentile|quantile|variance|standard deviation|std dev|stdev|correlation|forecast|predict|prediction|projected|will be)\b"
 )
+COMPARE_MEMBERS = re.compile(r"\b(?:more|less|fewer|higher|lower|bigger|smaller|better|worse)\b|比|还是|\bvs\.?\b|\bversus\b")
