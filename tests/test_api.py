@@ -305,6 +305,9 @@ def test_openai_client_non_streaming(server, keys):
     assert follow.model_extra["wenshu"]["plan"]["metrics"] == ["order_count"]
     assert follow.model_extra["wenshu"]["plan"]["group_by"] == ["region"]
     assert [m.id for m in client.models.list().data] == ["wenshu"]
+    english = client.chat.completions.create(model="wenshu", messages=[{"role": "user", "content": "GMV by region last month"}])
+    reply = english.choices[0].message.content
+    assert "| Region |" in reply and "East China" in reply and "华东" not in reply.split("> Understood")[0]
 
 
 def test_openai_client_streaming_and_errors(server, keys):

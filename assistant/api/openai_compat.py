@@ -64,7 +64,8 @@ class ChatRequest(BaseModel):
     session_id: str | None = Field(default=None, max_length=128, description="Wenshu extension: the conversation id.")
 
 
-def _markdown(payload: dict[str, Any], catalog: Any) -> str:
+def _markdown(payload: dict[str, Any], catalog: Any, labels: Any = None) -> str:
+    """The reply for chat clients; ``labels`` names members in the answer's language (East China, not 华东)."""
     from assistant.formatting import format_change_pct, format_number
 
     lang = payload.get("lang", "zh")
@@ -92,7 +93,7 @@ def _markdown(payload: dict[str, Any], catalog: Any) -> str:
                 formats.append("pct" if suffix == "_change_pct" else "percent" if suffix == "_share" else catalog.metric(base).format)
             else:
                 headers.append(catalog.dimension(name).label.get(lang) if catalog.has_dimension(name) else name)
-                formats.append(None)
+                formats.append(("member", name) if labels is not None and catalog.has_dimension(name) else None)
         lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         for row in rows[:MAX_TABLE_ROWS]:
             cells = []
@@ -101,6 +102,8 @@ def _markdown(payload: dict[str, Any], catalog: Any) -> str:
                     cells.append("—")
                 elif fmt == "pct":
                     cells.append(format_change_pct(value))
+                elif isinstance(fmt, tuple):
+                    cells.append(str(labels.show(fmt[1], value, lang)).replace("|", "\\|"))
                 elif fmt is not None and isinstance(value, (int, float)):
                     cells.append(format_number(value, fmt, lang))
                 else:
@@ -161,7 +164,7 @@ def install_openai_routes(app: FastAPI, ctx: Any) -> None:
             raise ApiError(422, "invalid_request", str(exc), "send a question as the last user message") from None
         session = _session_for(body, principal, users[-1])
         payload = answer_payload(ctx, question, principal, policy, session_id=session)
-        content = _markdown(payload, ctx.catalog)
+        content = _markdown(payload, ctx.catalog, getattr(ctx.assistant, "labels", None))
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         if not body.stream:
