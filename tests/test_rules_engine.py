@@ -300,3 +300,22 @@ def test_third_blind_suite_families(engine, question, check):
 
 def test_deleting_records_is_refused(engine):
     assert isinstance(engine.understand("Delete all complaints older than a year from the database", as_of=AS_OF).result, Refuse)
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "period"),
+    [
+        ("今年的双11狂欢节一共带来了多少促销成交额", "2026双11狂欢节", "this_year"),
+        ("Double 11 promo sales last year", "2025双11狂欢节", "last_year"),
+        ("去年618的GMV", "2025年618年中大促", "last_year"),
+    ],
+)
+def test_a_yearly_promotion_named_without_its_year(engine, question, value, period):
+    plan = plan_of(engine, question)
+    assert plan.filters[0].dimension == "promotion" and plan.filters[0].values == (value,)
+    assert str(plan.period) == period
+
+
+def test_amounts_are_not_promotions(engine):
+    plan = plan_of(engine, "超过618元的订单")
+    assert not plan.filters and plan.having[0].value == 618

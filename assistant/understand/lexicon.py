@@ -21,6 +21,8 @@ from assistant.catalog.model import MetricCatalog
 
 TermKind = Literal["metric", "dimension", "value", "ambiguous", "vague"]
 _WORDISH = re.compile(r"[0-9a-z]")
+_YEARLY = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?!\d{1,2}月|-\d)(.{2,})$")  # "2026双11狂欢节", "2026 Double 11 Festival" (not "2026年10月会员日")
+_OCCASION_SUFFIX = re.compile(r"(狂欢节|年中大促|大促|购物节|黄金周|\s*(?:shopping\s+)?festival|\s*mid-year sale|\s*sale)$", re.IGNORECASE)
 _KIND_RANK = {"metric": 0, "ambiguous": 1, "value": 2, "dimension": 3, "vague": 4}
 
 
@@ -84,18 +86,32 @@ class Lexicon:
                 self._add_value(dim.name, value)
                 for alias in aliases:
                     self._add(alias, Term("", "value", dim.name, value))
+        self.value_year: dict[tuple[str, str], int] = {}
         for dim_name, pairs in (values or {}).items():
             for value, english in pairs:
                 self._add_value(dim_name, value)
                 if english:
                     self.english_label[(dim_name, value)] = english
                     self._add(english, Term("", "value", dim_name, value))
+                self._add_yearless(dim_name, value, english)
         self._by_first: dict[str, list[str]] = defaultdict(list)
         for surface in self._terms:
             self._by_first[surface[0]].append(surface)
         for bucket in self._by_first.values():
             bucket.sort(key=len, reverse=True)
         self.fingerprint = hashlib.sha256("\n".join(sorted(f"{s}\t{t}" for s, t in self._terms.items())).encode()).hexdigest()[:16]
+
+    def _add_yearless(self, dim_name: str, value: str, english: str | None) -> None:
+        """"双11狂欢节" / "Double 11" for the yearly occurrence "2026双11狂欢节": the reader picks the year."""
+        for name in (value, english):
+            m = _YEARLY.match(name or "")
+            if not m:
+                continue
+            self.value_year[(dim_name, value)] = int(m.group(1))
+            rest = m.group(2).strip()
+            for surface in {rest, _OCCASION_SUFFIX.sub("", rest).strip()}:
+                if len(surface) >= 2 and not re.fullmatch(r"\d{1,2}|[\d\s-]*\s[\d\s-]*", surface):  # "618" yes, "11" no
+                    self._add(surface, Term("", "value", dim_name, value))
 
     def _add_value(self, dim_name: str, value: str) -> None:
         self.values_by_dimension[dim_name].add(value)

@@ -176,8 +176,11 @@ class RulesEngine:
             frame.compare = "year_over_year" if extra.group("yoy") else "previous"
             frame.compare_text = extra.group(0)
             blocked.append((extra.start(), extra.end()))
-        matches = self.lexicon.scan(question, blocked)
-        matches = [self._choose_reading(m, matches, text) for m in matches]
+        # Amounts in thresholds are read first: "超过618元" is 618 yuan, not the 618 promotion.
+        amounts = [(t.start, t.end) for t in signals.find_thresholds(_mask(text, blocked))]
+        matches = self.lexicon.scan(question, blocked + amounts)
+        named_period = periods[0].period if periods else None
+        matches = [self._choose_year(self._choose_reading(m, matches, text), named_period, as_of) for m in matches]
         masked = _mask(text, blocked + [(m.start, m.end) for m in matches])
         frame.thresholds = signals.find_thresholds(masked)
         masked = _mask(masked, [(t.start, t.end) for t in frame.thresholds])
@@ -282,6 +285,21 @@ class RulesEngine:
             frame.compare = "year_over_year"
         else:
             frame.compare = frame.compare or "previous"
+
+    def _choose_year(self, match: Match, period: Period | None, as_of: date) -> Match:
+        """A yearly occurrence named without its year ("双11"): the period's year, else the latest one by now."""
+        readings = [t for t in (match.term, *match.alternatives) if t.kind == "value" and (t.target, t.value) in self.lexicon.value_year]
+        if len(readings) < 2 or match.term not in readings:
+            return match
+        wanted = as_of.year
+        if period is not None:
+            try:
+                wanted = resolve_period(period, as_of).start.year
+            except PeriodError:
+                pass
+        years = {t: self.lexicon.value_year[(t.target, t.value)] for t in readings}
+        best = min(readings, key=lambda t: (years[t] > wanted, abs(wanted - years[t])))
+        return Match(match.start, match.end, match.surface, best, tuple(t for t in (match.term, *match.alternatives) if t is not best))
 
     def _choose_reading(self, match: Match, matches: list[Match], text: str) -> Match:
         """A surface with several readings (门店: the store dimension or the in-store channel)."""
