@@ -454,7 +454,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _, key = keys.create("admin", "admin")
         err.print(f"First start: created an admin API key (shown once, stored hashed in {keys.path}):\n\n    {key}\n", highlight=False)
     app = create_app(assistant, keys=keys, rate_limit=args.rate_limit)
-    blocks = build_app(RoleBoundAssistant(assistant, policy))
+    from ui.feedback import FeedbackStore
+
+    def keep(entry) -> None:  # the UI's thumbs go to the same store as the API's feedback
+        assistant.store.feedback.record(entry.question, entry.rating, user=f"ui:{ui_role}", session_id=entry.session_id,
+                                        plan=entry.plan, sql=entry.sql)
+
+    blocks = build_app(RoleBoundAssistant(assistant, policy), feedback=FeedbackStore(sink=keep))
     blocks.queue(default_concurrency_limit=4)
     options = launch_options()
     app = gr.mount_gradio_app(app, blocks, path="/", theme=options["theme"], css=options["css"], footer_links=[],
