@@ -843,13 +843,7 @@ class RulesEngine:
 
     def _reachability(self, plan: QueryPlan) -> Refuse | None:
         """A slice a metric cannot take is refused here, naming both (never a wrong number)."""
-        from assistant.compiler import _dependencies
-
-        def tables(metric_id: str) -> set[str]:
-            metric = self.catalog.metric(metric_id)
-            if metric.kind == "simple":
-                return {metric.table or ""}
-            return set().union(*(tables(d) for d in _dependencies(metric)))
+        tables = self._metric_tables
 
         dims = list(plan.group_by) + [f.dimension for f in plan.filters]
         for metric_id in plan.metrics:
@@ -880,13 +874,17 @@ class RulesEngine:
                 return other.name
         return dim_name
 
-    def _reaches(self, dim_name: str, metrics: list[str]) -> bool:
+    def _metric_tables(self, metric_id: str) -> set[str]:
+        """The tables a metric reads (a ratio or derived metric: those of its parts)."""
         from assistant.compiler import _dependencies
 
-        def tables(metric_id: str) -> set[str]:
-            metric = self.catalog.metric(metric_id)
-            return {metric.table or ""} if metric.kind == "simple" else set().union(*(tables(d) for d in _dependencies(metric)))
+        metric = self.catalog.metric(metric_id)
+        if metric.kind == "simple":
+            return {metric.table or ""}
+        return set().union(*(self._metric_tables(d) for d in _dependencies(metric)))
 
+    def _reaches(self, dim_name: str, metrics: list[str]) -> bool:
+        tables = self._metric_tables
         dim = self.catalog.dimension(dim_name)
         return all(
             any(c.column.table in self.graph.reachable(t) for c in dim.columns) for m in metrics for t in tables(m)
