@@ -52,6 +52,7 @@ class Answer:
     compiled: CompiledQuery | None = field(default=None, repr=False, compare=False)
     notice: str = ""  # why the answer is not what was asked for: LLM down, plan rejected, free SQL used
     llm_usage: dict[str, Any] | None = None  # {prompt_tokens, completion_tokens, latency_ms, calls}
+    catalog: str | None = None  # the catalog that answered (None: a router asking which one)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,15 +66,23 @@ class Answer:
             "rows": [[json_value(v) for v in row] for row in self.rows],
             "period": self.period,
             "message": self.message,
-            "options": [{"label": o.label, "plan": o.plan.model_dump(mode="json")} for o in self.options],
+            "options": [_option_json(o) for o in self.options],
             "nearest_metrics": list(self.nearest_metrics),
             "confidence": round(self.confidence, 3),
             "engine": self.engine,
             "notice": self.notice,
             "llm_usage": self.llm_usage,
             "truncated": self.truncated,
+            "catalog": self.catalog,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }
+
+
+def _option_json(option: ClarifyOption) -> dict[str, Any]:
+    payload: dict[str, Any] = {"label": option.label, "plan": option.plan.model_dump(mode="json")}
+    if option.catalog is not None:
+        payload["catalog"] = option.catalog
+    return payload
 
 
 def period_payload(compiled: CompiledQuery, lang: Lang) -> dict[str, str]:
@@ -151,7 +160,7 @@ class Assistant:
             from assistant.understand.rules import Understood
 
             understanding = Understood(pending.options[choice].plan, 0.95)
-        elif self.store is not None and (corrected := self.store.feedback.corrected_plan(question)) is not None:
+        elif self.store is not None and (corrected := self.store.feedback.corrected_plan(question)) is not None and self._fits(corrected):
             from assistant.understand.rules import Understood
 
             understanding = Understood(corrected, 1.0)  # a verified correction for exactly this question
@@ -174,11 +183,19 @@ class Assistant:
         if session_id and isinstance(understanding.result, Clarify):
             self._pending[session_id] = understanding.result
         timings = {"understand_ms": understood_ms, **answer.timings, "total_ms": (time.perf_counter() - started) * 1000}
-        return _replace(answer, timings=timings)
+        return _replace(answer, timings=timings, catalog=self.catalog.name)
+
+    def _fits(self, plan: QueryPlan) -> bool:
+        """The plan names only this catalog's metrics and dimensions (a store shared by several catalogs)."""
+        catalog = self.catalog
+        return all(catalog.has_metric(m) for m in plan.metrics) and all(
+            catalog.has_dimension(d) for d in (*plan.group_by, *(f.dimension for f in plan.filters))
+        )
 
     def run_plan(self, plan: QueryPlan, *, as_of: date | None = None, lang: Lang = "zh", question: str = "", policy=None) -> Answer:
         """Answer a plan directly (UI chip edits, clarification choices, the API)."""
-        return self._answer(question, lang, plan, 1.0, as_of or self.workspace.default_as_of, policy)
+        answer = self._answer(question, lang, plan, 1.0, as_of or self.workspace.default_as_of, policy)
+        return _replace(answer, catalog=self.catalog.name)
 
     def _answer(self, question: str, lang: Lang, result, confidence: float, as_of: date, policy=None) -> Answer:
         from assistant.llm.freesql import FreeSQL

@@ -150,6 +150,7 @@ class ClarifyOption(_Frozen):
 
     label: str
     plan: QueryPlan
+    catalog: str | None = None  # set when the choice is between catalogs: the plan is that catalog's reading
 
 
 class Clarify(_Frozen):

@@ -54,7 +54,7 @@ def test_equally_good_readings_ask_which_catalog(router, monkeypatch):
     from assistant.sources import routing
 
     real = routing.CatalogRouter.scores
-    monkeypatch.setattr(routing.CatalogRouter, "scores", lambda self, q, as_of=None: [(n, 1.9, None) for n, _, _ in real(self, q, as_of)])
+    monkeypatch.setattr(routing.CatalogRouter, "scores", lambda self, q, as_of=None, **kw: [(n, 1.9, r) for n, _, r in real(self, q, as_of, **kw)])
     routed = router.ask("sales last month", as_of=AS_OF)
     assert routed.catalog is None and routed.answer.status == "clarify"
     assert "@demo" in routed.answer.message and "@shop" in routed.answer.message

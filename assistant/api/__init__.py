@@ -3,9 +3,9 @@
 from assistant.api.app import FeedbackEntry, FeedbackSink, InMemoryFeedbackSink, StoreFeedbackSink, create_app
 from assistant.api.auth import KeyStore, Principal, RateLimiter
 from assistant.api.errors import ApiError, Forbidden
-from assistant.api.roles import Policy, RoleBoundAssistant, mask_answer, policy_for
+from assistant.api.roles import Policy, RoleBoundAssistant, RoleBoundRouter, mask_answer, policy_for
 
 __all__ = [
     "ApiError", "FeedbackEntry", "FeedbackSink", "Forbidden", "InMemoryFeedbackSink", "KeyStore", "Policy", "Principal",
-    "RateLimiter", "RoleBoundAssistant", "StoreFeedbackSink", "create_app", "mask_answer", "policy_for",
+    "RateLimiter", "RoleBoundAssistant", "RoleBoundRouter", "StoreFeedbackSink", "create_app", "mask_answer", "policy_for",
 ]

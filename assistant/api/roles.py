@@ -139,3 +139,67 @@ class RoleBoundAssistant:
         except Forbidden as exc:
             return Answer("refuse", kwargs.get("question", ""), kwargs.get("lang", "zh"), plan=plan,
                           message=f"{exc.message} — {exc.hint}")
+
+
+class RoleBoundRouter:
+    """A :class:`~assistant.sources.routing.CatalogRouter` seen as one role: the catalogs the role is defined in,
+    answers masked, and a question the role may not ask refused with the reason (the web UI's anonymous user)."""
+
+    def __init__(self, router: Any, role_name: str):
+        self.router = router
+        self.role = role_name
+        self.policies: dict[str, Policy] = {}
+        refusals = []
+        for name, assistant in router.assistants.items():
+            try:
+                self.policies[name] = policy_for(assistant.catalog, role_name)
+            except ApiError as exc:
+                refusals.append(f"{exc.message} ({exc.hint})")
+        if not self.policies:
+            raise ApiError(403, "unknown_role", f"role '{role_name}' is defined in none of the catalogs", "; ".join(refusals))
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in self.router.names if n in self.policies]
+
+    def catalogs(self) -> list[dict[str, Any]]:
+        return [c for c in self.router.catalogs() if c["name"] in self.policies]
+
+    def assistant(self, name: str | None = None) -> RoleBoundAssistant:
+        name = name if name is not None else self.names[0]
+        if name not in self.policies:
+            raise KeyError(f"no catalog named '{name}' for role '{self.role}'; known: {', '.join(self.names)}")
+        return RoleBoundAssistant(self.router.assistant(name), self.policies[name])
+
+    def current(self, session_id: str | None) -> str | None:
+        return self.router.current(session_id)
+
+    def ask(self, question: str, *, catalog: str | None = None, session_id: str | None = None, as_of: Any = None) -> Any:
+        """A :class:`~assistant.sources.routing.Routed`; a question this role may not ask is a refusal, not an error."""
+        from assistant.sources.routing import Routed
+
+        try:
+            routed = self.router.ask(question, catalog=catalog, session_id=session_id, as_of=as_of, policies=self.policies)
+        except Forbidden as exc:
+            lang = detect_language(question)
+            return Routed(catalog, Answer("refuse", question, lang, message=f"{exc.message} — {exc.hint}", catalog=catalog))
+        except (KeyError, PermissionError) as exc:
+            lang = detect_language(question)
+            return Routed(None, Answer("refuse", question, lang, message=str(exc).strip("'\"")))
+        if routed.catalog is None:
+            return routed
+        return replace(routed, answer=mask_answer(routed.answer, self.policies[routed.catalog]))
+
+    def run_option(self, option: Any, *, session_id: str | None = None, as_of: Any = None, lang: str = "zh", question: str = "") -> Any:
+        """A clicked clarification option, run on its catalog under this role."""
+        from assistant.sources.routing import Routed
+
+        name = option.catalog or self.router.current(session_id) or self.names[0]
+        if name not in self.policies:
+            return Routed(None, Answer("refuse", question, lang, message=f"catalog '{name}' is not open to role '{self.role}'"))  # type: ignore[arg-type]
+        try:
+            routed = self.router.run_option(option.model_copy(update={"catalog": name}), session_id=session_id, as_of=as_of,
+                                            lang=lang, question=question, policy=self.policies[name])
+        except Forbidden as exc:
+            return Routed(name, Answer("refuse", question, lang, plan=option.plan, message=f"{exc.message} — {exc.hint}", catalog=name))  # type: ignore[arg-type]
+        return replace(routed, answer=mask_answer(routed.answer, self.policies[name]))
