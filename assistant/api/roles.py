@@ -174,6 +174,9 @@ class RoleBoundRouter:
     def current(self, session_id: str | None) -> str | None:
         return self.router.current(session_id)
 
+    def session_for(self, name: str, session_id: str | None) -> str | None:
+        return self.router.session_for(name, session_id)
+
     def ask(self, question: str, *, catalog: str | None = None, session_id: str | None = None, as_of: Any = None) -> Any:
         """A :class:`~assistant.sources.routing.Routed`; a question this role may not ask is a refusal, not an error."""
         from assistant.sources.routing import Routed
