@@ -160,7 +160,7 @@ class Assistant:
             from assistant.understand.rules import Understood
 
             understanding = Understood(pending.options[choice].plan, 0.95)
-        elif self.store is not None and (corrected := self.store.feedback.corrected_plan(question)) is not None and self._fits(corrected):
+        elif self.store is not None and (corrected := self.store.feedback.corrected_plan(question, self.catalog.name)) is not None and self._fits(corrected):
             from assistant.understand.rules import Understood
 
             understanding = Understood(corrected, 1.0)  # a verified correction for exactly this question

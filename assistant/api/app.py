@@ -30,12 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assistant.api.auth import KeyStore, Principal, RateLimiter
 from assistant.api.errors import ERROR_RESPONSES, ApiError, Forbidden, install_error_handlers
 from assistant.api.roles import Policy, mask_answer, policy_for, role_problems
+from assistant.sources.routing import CatalogRouter
 
 API_PREFIX = "/api/v1"
 MAX_QUESTION_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024
 MAX_CHAT_BODY_BYTES = 512 * 1024  # chat clients resend the whole conversation, tables included
 _SESSION_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
+_CATALOG = r"^[A-Za-z0-9_\-]{1,64}$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -54,6 +56,7 @@ class FeedbackEntry:
     correction_plan: dict[str, Any] | None = None  # a valid QueryPlan, as JSON
     correction_text: str | None = None
     verified: bool = False  # an admin vouches for the correction: a candidate verified example
+    catalog: str | None = None  # the catalog the answer came from
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class StoreFeedbackSink:
         self._store.record(
             entry.question, entry.rating, user=entry.user, session_id=entry.session_id,
             correction=entry.correction_plan, note=" · ".join(n for n in notes if n) or None, verified=entry.verified,
+            catalog=getattr(entry, "catalog", None),
         )  # fmt: skip
 
 
@@ -120,12 +124,14 @@ class AskRequest(_Strict):
     engine: Literal["rules", "llm", "hybrid"] | None = Field(default=None, description="Understanding engine (default: the server's).")
     language: Literal["zh", "en"] | None = Field(default=None, description="Language of the answer sentence and chart (default: the question's).")
     chart: bool = Field(default=True, description="Include the chart (Vega-Lite); clients that show only text can skip it.")
+    catalog: str | None = Field(default=None, pattern=_CATALOG, description="Ask this catalog (see /api/v1/catalogs); default: the catalog that understands the question.")
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {"question": "上个月各区域的GMV", "session_id": "demo-1"},
+                {"question": "上个月各区域的GMV", "catalog": "demo_retail"},
                 {"question": "GMV by region last month", "as_of": "2026-11-16", "engine": "rules", "language": "en"},
             ]
         },
@@ -174,6 +180,8 @@ class AskResponse(BaseModel):
     options: list[dict[str, Any]] = []
     nearest_metrics: list[str] = []
     engine: str
+    catalog: str | None = Field(default=None, description="The catalog that answered (null: asking which catalog was meant).")
+    candidates: list[dict[str, Any]] = Field(default=[], description="With several catalogs: how well each understood the question.")
     timings: dict[str, float] = {}
 
 
@@ -205,6 +213,7 @@ class FeedbackRequest(_Strict):
     rating: Literal["up", "down"]
     correction: CorrectionBody | None = None
     verified: bool = Field(default=False, description="Vouch for the correction as a verified example (admin role only).")
+    catalog: str | None = Field(default=None, pattern=_CATALOG, description="The catalog the answer came from (default: the session's, else the first).")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -232,33 +241,66 @@ class FeedbackResponse(BaseModel):
 
 # --- the app ----------------------------------------------------------------------------
 class ApiContext:
-    """What the routes share: the assistant (one per engine), keys, limits and the feedback sink."""
+    """What the routes share: the catalogs' router (an assistant per catalog and engine), keys, limits, feedback."""
 
-    def __init__(self, assistant: Any, keys: KeyStore, feedback: FeedbackSink, limiter: RateLimiter):
-        self.assistant = assistant
+    def __init__(self, router: CatalogRouter, keys: KeyStore, feedback: FeedbackSink, limiter: RateLimiter):
+        self.router = router
         self.keys = keys
         self.feedback = feedback
         self.limiter = limiter
-        self._engines: dict[str, Any] = {}
+        self._engines: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+
+    @property
+    def assistant(self) -> Any:
+        """The first catalog's assistant (the only one when a single catalog is served)."""
+        return self.router.default
 
     @property
     def catalog(self):
         return self.assistant.catalog
 
-    def assistant_for(self, engine: str | None) -> Any:
-        """The assistant answering with ``engine``: shares the workspace, sessions and pending clarifications."""
-        if engine is None or engine == self.assistant.engine_name:
-            return self.assistant
+    @property
+    def several(self) -> bool:
+        return len(self.router.names) > 1
+
+    def assistant_for(self, engine: str | None, catalog: str | None = None) -> Any:
+        """The assistant answering ``catalog`` with ``engine``: shares the workspace, sessions and pending clarifications."""
+        base = self.router.assistant(catalog)
+        if engine is None or engine == base.engine_name:
+            return base
+        key = (base.catalog.name, engine)
         with self._lock:
-            if engine not in self._engines:
+            if key not in self._engines:
                 from assistant.llm import build_engine
 
-                other = copy.copy(self.assistant)
-                other.engine = build_engine(engine, self.catalog, self.assistant.workspace.database, rules=self.assistant.rules)
+                other = copy.copy(base)
+                other.engine = build_engine(engine, base.catalog, base.workspace.database, rules=base.rules)
                 other.engine_name = other.engine.name
-                self._engines[engine] = other
-            return self._engines[engine]
+                self._engines[key] = other
+            return self._engines[key]
+
+    def policies(self, role: str) -> dict[str, Policy]:
+        """The role's policy in every catalog that defines it (the catalogs this role may use)."""
+        found: dict[str, Policy] = {}
+        for name, assistant in self.router.assistants.items():
+            try:
+                found[name] = policy_for(assistant.catalog, role)
+            except ApiError:
+                continue
+        return found
+
+    def resolve(self, catalog: str | None, policies: dict[str, Policy]) -> tuple[str, Policy]:
+        """The named catalog (default: the first this role may use) and the role's policy there; 404/403 otherwise."""
+        if catalog is None:
+            name = next(iter(policies))
+        elif catalog not in self.router.assistants:
+            raise ApiError(404, "catalog_not_found", f"no catalog '{catalog}'", "list the catalogs at /api/v1/catalogs")
+        else:
+            name = catalog
+        if name not in policies:
+            raise Forbidden(f"this key's role is not defined in catalog '{name}'", "list the catalogs you may use at /api/v1/catalogs")
+        return name, policies[name]
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer wsk_…`")
@@ -271,7 +313,7 @@ def scoped_session(principal: Principal, session_id: str) -> str:
 
 
 def create_app(
-    assistant: Any,
+    target: Any,
     *,
     keys: KeyStore | None = None,
     feedback: FeedbackSink | None = None,
@@ -280,14 +322,17 @@ def create_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     max_chat_body_bytes: int = MAX_CHAT_BODY_BYTES,
 ) -> FastAPI:
-    """The API for ``assistant`` (an :class:`assistant.answer.Assistant`)."""
-    problems = role_problems(assistant.catalog)
-    if problems:
-        raise ValueError("the catalog's roles are invalid: " + "; ".join(problems))
-    store = getattr(assistant, "store", None)
+    """The API for ``target``: an :class:`assistant.answer.Assistant` (one catalog) or a
+    :class:`~assistant.sources.routing.CatalogRouter` (several: questions go to the catalog that understands them)."""
+    router = target if isinstance(target, CatalogRouter) else CatalogRouter({target.catalog.name: target})
+    for assistant in router.assistants.values():
+        problems = role_problems(assistant.catalog)
+        if problems:
+            raise ValueError(f"the roles of catalog '{assistant.catalog.name}' are invalid: " + "; ".join(problems))
+    store = getattr(router.default, "store", None)
     if feedback is None:
         feedback = StoreFeedbackSink(store.feedback) if store is not None else InMemoryFeedbackSink()
-    ctx = ApiContext(assistant, keys or KeyStore(), feedback, RateLimiter(rate_limit, rate_window_s))
+    ctx = ApiContext(router, keys or KeyStore(), feedback, RateLimiter(rate_limit, rate_window_s))
     app = FastAPI(
         title="Wenshu 问数 API",
         version="1.0",
@@ -299,7 +344,7 @@ def create_app(
         ),
         openapi_tags=[
             {"name": "ask", "description": "Questions in, answers out"},
-            {"name": "catalog", "description": "Metrics and dimensions you may see"},
+            {"name": "catalog", "description": "Catalogs, and the metrics and dimensions you may see in each"},
             {"name": "feedback", "description": "Ratings and corrections"},
             {"name": "sessions", "description": "Conversation history"},
             {"name": "openai", "description": "OpenAI-compatible chat completions"},
@@ -331,48 +376,72 @@ def create_app(
         request.state.principal = principal
         return principal
 
-    def policy_of(principal: Principal = Depends(authenticate)) -> Policy:
-        return policy_for(ctx.catalog, principal.role)
+    def policies_of(principal: Principal = Depends(authenticate)) -> dict[str, Policy]:
+        """The key's role in every catalog that defines it; 403 when none does."""
+        found = ctx.policies(principal.role)
+        if not found:
+            known = sorted({r.name for a in ctx.router.assistants.values() for r in a.catalog.roles} or {"admin"})
+            raise ApiError(403, "unknown_role", f"role '{principal.role}' is not defined in any catalog served here",
+                           f"ask an operator to give this key one of: {', '.join(known)}")
+        return found
+
+    def policy_of(catalog: str | None = Query(None, pattern=_CATALOG, description="Which catalog (default: the first)."),
+                  policies: dict[str, Policy] = Depends(policies_of)) -> Policy:
+        return ctx.resolve(catalog, policies)[1]
+
+    def catalog_of(catalog: str | None = Query(None, pattern=_CATALOG, description="Which catalog (default: the first)."),
+                   policies: dict[str, Policy] = Depends(policies_of)) -> Any:
+        return ctx.router.assistant(ctx.resolve(catalog, policies)[0]).catalog
 
     app.state.authenticate = authenticate
     app.state.policy_of = policy_of
+    app.state.policies_of = policies_of
 
     # --- ask ---------------------------------------------------------------------------
     @app.post(
         f"{API_PREFIX}/ask", tags=["ask"], response_model=AskResponse, summary="Ask a question",
         responses={200: {"content": {"application/json": {"example": ASK_EXAMPLE}}}, **ERROR_RESPONSES},
     )
-    def ask(body: AskRequest, principal: Principal = Depends(authenticate), policy: Policy = Depends(policy_of)) -> dict[str, Any]:
+    def ask(body: AskRequest, principal: Principal = Depends(authenticate),
+            policies: dict[str, Policy] = Depends(policies_of)) -> dict[str, Any]:
         """Answer a question: the status, answer sentence, interpretation, plan, SQL, rows, chart and timings.
 
-        A question naming a metric the key's role is not granted is refused with 403 and the reason.
+        With several catalogs the question goes to the catalog that understands it (or names one: `catalog`, or an
+        `@name ` prefix); when two understand it equally well the answer asks which (status `clarify`, one option per
+        catalog). A question naming a metric the key's role is not granted is refused with 403 and the reason.
         """
-        return answer_payload(ctx, body.question, principal, policy, session_id=body.session_id, as_of=body.as_of,
-                              engine=body.engine, language=body.language, chart=body.chart)
+        return answer_payload(ctx, body.question, principal, policies, session_id=body.session_id, as_of=body.as_of,
+                              engine=body.engine, language=body.language, chart=body.chart, catalog=body.catalog)
 
     # --- catalog ------------------------------------------------------------------------------
+    @app.get(f"{API_PREFIX}/catalogs", tags=["catalog"], summary="The catalogs this key may ask", responses=ERROR_RESPONSES)
+    def list_catalogs(policies: dict[str, Policy] = Depends(policies_of)) -> dict[str, Any]:
+        """Every catalog served here that defines this key's role: name, title, source, size; the first is the default."""
+        return {"catalogs": [{**ctx.router.describe(name), "role": policy.name} for name, policy in policies.items()]}
+
     @app.get(f"{API_PREFIX}/catalog/metrics", tags=["catalog"], summary="Metrics this key may see", responses=ERROR_RESPONSES)
-    def list_metrics(policy: Policy = Depends(policy_of)) -> dict[str, Any]:
-        return {"metrics": [_metric_summary(m) for m in ctx.catalog.metrics if policy.allows_metric(m.id)]}
+    def list_metrics(policy: Policy = Depends(policy_of), catalog: Any = Depends(catalog_of)) -> dict[str, Any]:
+        return {"catalog": catalog.name, "metrics": [_metric_summary(m) for m in catalog.metrics if policy.allows_metric(m.id)]}
 
     @app.get(
         f"{API_PREFIX}/catalog/metrics/{{metric_id}}", tags=["catalog"], summary="One metric with its definition",
         responses={404: {"model": ERROR_RESPONSES[403]["model"], "description": "No such metric"}, **ERROR_RESPONSES},
     )
-    def get_metric(metric_id: str = Path(max_length=100, examples=["gmv"]), policy: Policy = Depends(policy_of)) -> dict[str, Any]:
-        if not ctx.catalog.has_metric(metric_id):
-            raise ApiError(404, "not_found", f"no metric '{metric_id}'", "list metrics at /api/v1/catalog/metrics")
+    def get_metric(metric_id: str = Path(max_length=100, examples=["gmv"]), policy: Policy = Depends(policy_of),
+                   catalog: Any = Depends(catalog_of)) -> dict[str, Any]:
+        if not catalog.has_metric(metric_id):
+            raise ApiError(404, "not_found", f"no metric '{metric_id}' in catalog '{catalog.name}'", "list metrics at /api/v1/catalog/metrics")
         if not policy.allows_metric(metric_id):
             raise Forbidden(f"role '{policy.name}' is not granted metric '{metric_id}'", "list the metrics you may see at /api/v1/catalog/metrics")
-        metric = ctx.catalog.metric(metric_id)
-        return {**_metric_summary(metric), "definition": metric.model_dump(mode="json", exclude_none=True)}
+        metric = catalog.metric(metric_id)
+        return {**_metric_summary(metric), "catalog": catalog.name, "definition": metric.model_dump(mode="json", exclude_none=True)}
 
     @app.get(f"{API_PREFIX}/catalog/dimensions", tags=["catalog"], summary="Dimensions to slice by", responses=ERROR_RESPONSES)
-    def list_dimensions(policy: Policy = Depends(policy_of)) -> dict[str, Any]:
-        return {"dimensions": [
+    def list_dimensions(policy: Policy = Depends(policy_of), catalog: Any = Depends(catalog_of)) -> dict[str, Any]:
+        return {"catalog": catalog.name, "dimensions": [
             {"name": d.name, "label": d.label.model_dump(), "description": d.description.model_dump() if d.description else None,
              "type": d.type, "synonyms": d.synonyms.model_dump(), "masked": d.name in policy.masked}
-            for d in ctx.catalog.dimensions
+            for d in catalog.dimensions
         ]}  # fmt: skip
 
     @app.get(
@@ -383,17 +452,22 @@ def create_app(
         name: str = Path(max_length=100, examples=["region"]),
         limit: int = Query(200, ge=1, le=1000),
         policy: Policy = Depends(policy_of),
+        catalog: Any = Depends(catalog_of),
     ) -> dict[str, Any]:
-        if not ctx.catalog.has_dimension(name):
-            raise ApiError(404, "not_found", f"no dimension '{name}'", "list dimensions at /api/v1/catalog/dimensions")
+        if not catalog.has_dimension(name):
+            raise ApiError(404, "not_found", f"no dimension '{name}' in catalog '{catalog.name}'", "list dimensions at /api/v1/catalog/dimensions")
         if name in policy.masked:
             raise Forbidden(f"role '{policy.name}' sees dimension '{name}' masked", "its values are shown as *** in answers")
-        return {"dimension": name, "values": _dimension_values(ctx, name, policy, limit)}
+        return {"catalog": catalog.name, "dimension": name,
+                "values": _dimension_values(ctx.router.assistant(catalog.name), name, policy, limit)}
 
     # --- feedback ---------------------------------------------------------------------------------
     @app.post(f"{API_PREFIX}/feedback", tags=["feedback"], status_code=201, response_model=FeedbackResponse,
               summary="Rate an answer, optionally with a correction", responses=ERROR_RESPONSES)
-    def feedback(body: FeedbackRequest, principal: Principal = Depends(authenticate), policy: Policy = Depends(policy_of)) -> FeedbackResponse:
+    def feedback(body: FeedbackRequest, principal: Principal = Depends(authenticate),
+                 policies: dict[str, Policy] = Depends(policies_of)) -> FeedbackResponse:
+        named = body.catalog or ctx.router.current(scoped_session(principal, body.session_id))
+        catalog, policy = ctx.resolve(named if named in policies or body.catalog else None, policies)
         plan_json = None
         if body.correction is not None and body.correction.plan is not None:
             from pydantic import ValidationError
@@ -405,6 +479,9 @@ def create_app(
             except (ValidationError, ValueError) as exc:
                 raise ApiError(422, "invalid_request", f"correction.plan is not a valid plan: {str(exc).splitlines()[0]}",
                                "see the QueryPlan fields in /docs") from None
+            if not ctx.router.assistant(catalog)._fits(plan):
+                raise ApiError(422, "invalid_request", f"correction.plan names metrics or dimensions catalog '{catalog}' lacks",
+                               "send the catalog the answer came from (`catalog`), with its metric ids")
             policy.check(plan)
             plan_json = plan.model_dump(mode="json")
         if body.verified and policy.name != "admin":
@@ -413,6 +490,7 @@ def create_app(
             id="f_" + uuid.uuid4().hex[:12], user=principal.user, role=principal.role, session_id=body.session_id,
             question=body.question, rating=body.rating, answer_id=body.answer_id, correction_plan=plan_json,
             correction_text=body.correction.text if body.correction else None, verified=body.verified,
+            catalog=catalog,
         )
         ctx.feedback.record(entry)
         return FeedbackResponse(id=entry.id)
@@ -424,17 +502,26 @@ def create_app(
     )
     def session_history(session_id: str = Path(pattern=_SESSION_ID, examples=["demo-1"]),
                         principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-        turns = ctx.assistant.sessions.history(scoped_session(principal, session_id))
+        scoped = scoped_session(principal, session_id)
+        turns = []
+        for name, assistant in ctx.router.assistants.items():  # with several catalogs, each keeps its side
+            turns += [{"question": t.question, "plan": t.plan.model_dump(mode="json"), "catalog": name}
+                      for t in assistant.sessions.history(ctx.router.session_for(name, scoped))]
         if not turns:
             raise ApiError(404, "not_found", f"no session '{session_id}' for this user", "ask with this session_id first")
-        return {"session_id": session_id, "turns": [{"question": t.question, "plan": t.plan.model_dump(mode="json")} for t in turns]}
+        return {"session_id": session_id, "catalog": ctx.router.current(scoped), "turns": turns}
 
     @app.get(f"{API_PREFIX}/me", tags=["sessions"], summary="Who this key is", responses=ERROR_RESPONSES)
-    def me(principal: Principal = Depends(authenticate), policy: Policy = Depends(policy_of)) -> dict[str, Any]:
-        return {"user": principal.user, "role": principal.role, "key_id": principal.key_id,
-                "metrics": policy.role.metrics if policy.role.metrics == "*" else list(policy.role.metrics),
-                "row_filters": [f.model_dump(mode="json") for f in policy.row_filters],
-                "masked_dimensions": sorted(policy.masked)}  # fmt: skip
+    def me(principal: Principal = Depends(authenticate), policies: dict[str, Policy] = Depends(policies_of)) -> dict[str, Any]:
+        """The key's user and role, and what the role sees in each catalog (top level: the default catalog)."""
+        def scope(policy: Policy) -> dict[str, Any]:
+            return {"metrics": policy.role.metrics if policy.role.metrics == "*" else list(policy.role.metrics),
+                    "row_filters": [f.model_dump(mode="json") for f in policy.row_filters],
+                    "masked_dimensions": sorted(policy.masked)}  # fmt: skip
+
+        first = next(iter(policies.values()))
+        return {"user": principal.user, "role": principal.role, "key_id": principal.key_id, **scope(first),
+                "catalogs": {name: scope(policy) for name, policy in policies.items()}}
 
     # --- health -----------------------------------------------------------------------------------
     @app.get(f"{API_PREFIX}/health", tags=["health"], summary="Liveness")
@@ -444,11 +531,14 @@ def create_app(
     @app.get(f"{API_PREFIX}/ready", tags=["health"], summary="Readiness: catalog loaded and database answering",
              responses={503: {"model": ERROR_RESPONSES[403]["model"], "description": "Not ready"}})
     def ready() -> dict[str, Any]:
-        try:
-            ctx.assistant.workspace.database.execute("SELECT 1 AS ok", timeout_s=5)
-        except Exception as exc:  # noqa: BLE001 — any failure means not ready
-            raise ApiError(503, "not_ready", f"the database does not answer: {exc}", "check the database file or connection") from None
-        return {"status": "ready", "catalog": ctx.catalog.name, "metrics": len(ctx.catalog.metrics)}
+        for name, assistant in ctx.router.assistants.items():
+            try:
+                assistant.workspace.database.execute("SELECT 1 AS ok", timeout_s=5)
+            except Exception as exc:  # noqa: BLE001 — any failure means not ready
+                raise ApiError(503, "not_ready", f"the database of catalog '{name}' does not answer: {exc}",
+                               "check the database file or connection") from None
+        return {"status": "ready", "catalog": ctx.catalog.name, "metrics": len(ctx.catalog.metrics),
+                "catalogs": ctx.router.names}
 
     from assistant.api.openai_compat import install_openai_routes
 
@@ -470,21 +560,34 @@ def create_app(
     return app
 
 
-def answer_payload(ctx: ApiContext, question: str, principal: Principal, policy: Policy, *, session_id: str | None = None,
-                   as_of: date | None = None, engine: str | None = None, language: str | None = None,
-                   chart: bool = True) -> dict[str, Any]:
-    """Ask as ``principal`` under ``policy`` and return the answer's JSON (shared by /ask and chat completions)."""
-    assistant = ctx.assistant_for(engine)
+def answer_payload(ctx: ApiContext, question: str, principal: Principal, policies: dict[str, Policy], *,
+                   session_id: str | None = None, as_of: date | None = None, engine: str | None = None,
+                   language: str | None = None, chart: bool = True, catalog: str | None = None) -> dict[str, Any]:
+    """Ask as ``principal`` (``policies``: its role per catalog it may use) and return the answer's JSON.
+
+    Shared by /ask and chat completions. The question goes to ``catalog``, or the catalog that understands it.
+    """
+    if catalog is not None:
+        ctx.resolve(catalog, policies)  # 404 / 403 before anything runs
     scoped = scoped_session(principal, session_id) if session_id else None
-    answer = assistant.ask(question, session_id=scoped, as_of=as_of, policy=policy)
+    try:
+        routed = ctx.router.ask(question, catalog=catalog, session_id=scoped, as_of=as_of, policies=policies,
+                                assistant_for=lambda name: ctx.assistant_for(engine, name))
+    except PermissionError as exc:
+        raise Forbidden(str(exc), "list the catalogs you may use at /api/v1/catalogs") from None
+    answer = routed.answer
+    policy = policies[routed.catalog] if routed.catalog is not None else next(iter(policies.values()))
     answer = mask_answer(answer, policy)
     store = getattr(ctx.assistant, "store", None)
     if store is not None:  # who asked what, under which role: the audit trail
         store.audit.record_answer(answer, user=principal.user, role=policy.name, session_id=session_id)
     if language is not None and language != answer.lang:
         answer = replace(answer, lang=language)  # type: ignore[arg-type]
-    payload = assistant.answer_json(answer, chart=chart)
+    presenter = ctx.assistant_for(engine, routed.catalog)
+    payload = presenter.answer_json(answer, chart=chart)
     payload.update(answer_id="a_" + uuid.uuid4().hex[:16], session_id=session_id, role=policy.name)
+    if ctx.several:
+        payload["candidates"] = [{"catalog": name, "score": score} for name, score in routed.candidates]
     return payload
 
 
@@ -494,18 +597,19 @@ def _metric_summary(metric) -> dict[str, Any]:
             "owner": metric.owner, "synonyms": metric.synonyms.model_dump()}  # fmt: skip
 
 
-def _dimension_values(ctx: ApiContext, name: str, policy: Policy, limit: int) -> list[Any]:
+def _dimension_values(assistant: Any, name: str, policy: Policy, limit: int) -> list[Any]:
     """Distinct values of a dimension; a role's row filters on the same table narrow them (region → its stores)."""
     from sqlglot import exp
 
     from assistant.compiler import sql_literal
 
-    dim = ctx.catalog.dimension(name)
+    catalog = assistant.catalog
+    dim = catalog.dimension(name)
     home = dim.columns[0]
     column = exp.column(home.column.column, table=home.column.table)
     conditions: list[exp.Expression] = [exp.not_(exp.Is(this=column.copy(), expression=exp.Null()))]
     for flt in policy.row_filters:
-        located = ctx.catalog.dimension(flt.dimension).column_for(home.column.table)
+        located = catalog.dimension(flt.dimension).column_for(home.column.table)
         if located is None:
             continue
         target = exp.column(located.column.column, table=located.column.table)
@@ -513,7 +617,7 @@ def _dimension_values(ctx: ApiContext, name: str, policy: Policy, limit: int) ->
         conditions.append(exp.not_(condition) if flt.op in ("!=", "not_in") else condition)
     select = (exp.select(column.as_("value")).distinct().from_(exp.to_table(home.column.table))
               .where(exp.and_(*conditions)).order_by(exp.column("value")).limit(limit))  # fmt: skip
-    rows = ctx.assistant.workspace.database.execute(select.sql(dialect="duckdb"), timeout_s=10)
+    rows = assistant.workspace.database.execute(select.sql(dialect=getattr(assistant.workspace.database, "dialect", "duckdb")), timeout_s=10)
     from assistant.formatting import json_value
 
     return [json_value(row[0]) for row in rows.rows]
@@ -579,10 +683,8 @@ def api_app_from_env():
     """
     import os
 
-    from assistant.answer import Assistant
     from assistant.store import Store
-    from assistant.workspace import open_workspace
 
-    workspace = open_workspace(os.environ.get("WENSHU_SERVE_DB") or None, os.environ.get("WENSHU_SERVE_CATALOG") or None, quiet=True)
-    assistant = Assistant(workspace, store=Store())
-    return create_app(assistant, keys=KeyStore(), rate_limit=int(os.environ.get("WENSHU_SERVE_RATE_LIMIT", "60")))
+    catalogs = [c for c in os.environ.get("WENSHU_SERVE_CATALOG", "").split(os.pathsep) if c]
+    router = CatalogRouter.open(catalogs, os.environ.get("WENSHU_SERVE_DB") or None, store=Store(), quiet=True)
+    return create_app(router, keys=KeyStore(), rate_limit=int(os.environ.get("WENSHU_SERVE_RATE_LIMIT", "60")))

@@ -131,11 +131,13 @@ def install_openai_routes(app: FastAPI, ctx: Any) -> None:
     from assistant.api.app import answer_payload
 
     authenticate = app.state.authenticate
-    policy_of = app.state.policy_of
+    policies_of = app.state.policies_of
 
-    @app.get("/v1/models", tags=["openai"], summary="The one model: wenshu", responses=ERROR_RESPONSES)
-    def models(principal: Principal = Depends(authenticate)) -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "wenshu"}]}
+    @app.get("/v1/models", tags=["openai"], summary="The models: wenshu, and wenshu/<catalog> per catalog", responses=ERROR_RESPONSES)
+    def models(policies: dict = Depends(policies_of)) -> dict[str, Any]:
+        """``wenshu`` routes each question to the catalog that understands it; ``wenshu/<name>`` asks one catalog."""
+        names = [MODEL, *(f"{MODEL}/{name}" for name in policies)] if ctx.several else [MODEL]
+        return {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "wenshu"} for n in names]}
 
     @app.post(
         "/v1/chat/completions", tags=["openai"], summary="OpenAI-compatible chat completion (model wenshu)",
@@ -147,9 +149,11 @@ def install_openai_routes(app: FastAPI, ctx: Any) -> None:
             "wenshu": {"status": "answer", "plan": {"metrics": ["gmv"], "period": "last_month"}, "columns": ["gmv"], "rows": [[34567000.0]]},
         }}, "text/event-stream": {}}}, **ERROR_RESPONSES},
     )  # fmt: skip
-    def chat_completions(body: ChatRequest, principal: Principal = Depends(authenticate), policy=Depends(policy_of)):
-        if body.model != MODEL:
-            raise ApiError(404, "model_not_found", f"no model '{body.model}'", f"use model '{MODEL}'")
+    def chat_completions(body: ChatRequest, principal: Principal = Depends(authenticate), policies=Depends(policies_of)):
+        family, _, pinned = body.model.partition("/")
+        if family != MODEL or (pinned and pinned not in ctx.router.assistants):
+            known = ", ".join([MODEL, *(f"{MODEL}/{n}" for n in policies)] if ctx.several else [MODEL])
+            raise ApiError(404, "model_not_found", f"no model '{body.model}'", f"use one of: {known} (see /v1/models)")
         users = [i for i, m in enumerate(body.messages) if m.role == "user"]
         if not users:
             raise ApiError(422, "invalid_request", "no user message", "send at least one message with role 'user'")
@@ -163,20 +167,21 @@ def install_openai_routes(app: FastAPI, ctx: Any) -> None:
         except ValueError as exc:
             raise ApiError(422, "invalid_request", str(exc), "send a question as the last user message") from None
         session = _session_for(body, principal, users[-1])
-        payload = answer_payload(ctx, question, principal, policy, session_id=session)
-        content = _markdown(payload, ctx.catalog, getattr(ctx.assistant, "labels", None))
+        payload = answer_payload(ctx, question, principal, policies, session_id=session, catalog=pinned or None)
+        answered = ctx.router.assistant(payload.get("catalog") or None)
+        content = _markdown(payload, answered.catalog, getattr(answered, "labels", None))
         completion_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         created = int(time.time())
         if not body.stream:
             return {
-                "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL,
+                "id": completion_id, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
                 "wenshu": payload,
             }  # fmt: skip
 
         def events() -> Iterator[str]:
-            base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL}
+            base = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model}
 
             def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
                 data = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}

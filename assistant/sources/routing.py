@@ -28,9 +28,12 @@ from assistant.answer import Answer, Assistant, detect_language
 from assistant.plan import Clarify, ClarifyOption, QueryPlan
 
 TIE_MARGIN = 0.05
+NAMED_BONUS = 0.3  # the question names one of the catalog's metrics (not a default filling the gap)
+FOLLOWUP_BONUS = 0.2  # the question continues this catalog's side of the conversation
+PICK_LEFTOVER = 8  # a reply to "which catalog?" is the catalog's name plus at most this many other characters
 SESSION_SEP = "\x1e"  # between a session id and the catalog it is scoped to
-_NAMED = re.compile(r"^@([A-Za-z0-9_\-]+)\s*(.*)$", re.S)
-_ORDINAL = re.compile(r"^\s*(?:第|选|the\s+)?\s*(\d|[一二三四五]|first|second|third|fourth|fifth)\s*(?:个|项|one|option)?\s*[.!。]?\s*$", re.I)
+_NAMED = re.compile(r"^@([A-Za-z0-9_\-]+)\s*(.*)$", re.DOTALL)
+_ORDINAL = re.compile(r"^\s*(?:第|选|the\s+)?\s*(\d|[一二三四五]|first|second|third|fourth|fifth)\s*(?:个|项|one|option)?\s*[.!。]?\s*$", re.IGNORECASE)
 _ORDINALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 
 
@@ -149,8 +152,14 @@ class CatalogRouter:
             previous = assistant.sessions.last(scoped) if scoped else None
             understood = assistant.rules.understand(question, as_of=as_of or assistant.workspace.default_as_of, previous=previous)
             result = understood.result
+            frame = understood.frame
             if isinstance(result, QueryPlan):
                 score = 1.0 + understood.confidence
+                if frame is not None and frame.metric_origin in ("named", "paraphrase"):
+                    score += NAMED_BONUS
+                continues = previous is not None and frame is not None and assistant.rules._is_followup(frame)
+                if continues and current in (None, name):  # the conversation this session is having now
+                    score += FOLLOWUP_BONUS
             elif isinstance(result, Clarify):
                 score = 0.5 + understood.confidence / 10
             else:
@@ -230,8 +239,9 @@ class CatalogRouter:
         hits = []
         for name in offered:
             title = self.assistants[name].catalog.title
-            words = {name.lower(), title.zh.lower(), title.en.lower()}
-            if any(w and (w == reply or w in reply) for w in words):
+            words = sorted({name.lower(), title.zh.lower(), title.en.lower()} - {""}, key=len, reverse=True)
+            # "小店" / "the shop one" / "用小店的": the name and a few words — a longer text is a new question.
+            if any(w in reply and len(reply.replace(w, "", 1).strip()) <= PICK_LEFTOVER for w in words):
                 hits.append(name)
         return (hits[0], question) if len(hits) == 1 else None
 

@@ -90,6 +90,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS audit_by_ts ON audit(ts);
     """,
+    # Several catalogs share one store: feedback and audit say which catalog they are about.
+    """
+    ALTER TABLE feedback ADD COLUMN catalog TEXT;
+    ALTER TABLE audit ADD COLUMN catalog TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -350,6 +355,7 @@ class FeedbackRecord:
     verified_ts: str | None = None
     verified_by: str | None = None
     note: str | None = None
+    catalog: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -357,6 +363,7 @@ class FeedbackRecord:
             "rating": self.rating, "plan": self.plan, "sql": self.sql,
             "correction": self.correction.to_json() if self.correction else None,
             "verified": self.verified, "verified_ts": self.verified_ts, "verified_by": self.verified_by, "note": self.note,
+            "catalog": self.catalog,
         }
 
 
@@ -371,7 +378,7 @@ def _feedback_from_row(row: sqlite3.Row) -> FeedbackRecord:
         id=row["id"], ts=row["ts"], question=row["question"], rating=row["rating"], user=row["user"],
         session_id=row["session_id"], plan=json.loads(row["plan"]) if row["plan"] else None, sql=row["sql"],
         correction=correction, verified=bool(row["verified"]), verified_ts=row["verified_ts"],
-        verified_by=row["verified_by"], note=row["note"],
+        verified_by=row["verified_by"], note=row["note"], catalog=row["catalog"],
     )
 
 
@@ -393,8 +400,11 @@ class FeedbackStore:
         correction: Any = None,
         note: str | None = None,
         verified: bool = False,
+        catalog: str | None = None,
     ) -> int:
-        """Store one piece of feedback; returns its id. ``correction``: see :meth:`Correction.parse`."""
+        """Store one piece of feedback; returns its id. ``correction``: see :meth:`Correction.parse`.
+
+        ``catalog``: the catalog the question was asked of (a correction then answers only there)."""
         if not isinstance(question, str) or not question.strip():
             raise StoreError("feedback needs the question it is about")
         if rating is not None and rating not in RATINGS:
@@ -405,11 +415,11 @@ class FeedbackStore:
         with self._store.write() as conn:
             cursor = conn.execute(
                 "INSERT INTO feedback(ts, user, session_id, question, question_key, rating, plan, sql, correction, "
-                "verified, verified_ts, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "verified, verified_ts, note, catalog) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     now, user, session_id, question.strip(), question_key(question), rating, plan_json, sql,
                     json.dumps(parsed.to_json(), ensure_ascii=False) if parsed else None,
-                    int(bool(verified and parsed)), now if verified and parsed else None, note,
+                    int(bool(verified and parsed)), now if verified and parsed else None, note, catalog,
                 ),
             )
             assert cursor.lastrowid is not None
@@ -454,12 +464,16 @@ class FeedbackStore:
         assert updated is not None
         return updated
 
-    def corrected_plan(self, question: str) -> QueryPlan | None:
-        """The newest verified corrected plan for exactly this (normalised) question, if any."""
-        rows = self._store.read(
-            "SELECT correction FROM feedback WHERE verified = 1 AND question_key = ? ORDER BY id DESC",
-            (question_key(question),),
-        )
+    def corrected_plan(self, question: str, catalog: str | None = None) -> QueryPlan | None:
+        """The newest verified corrected plan for exactly this (normalised) question, if any.
+
+        With ``catalog``, only corrections recorded for that catalog (or for none: older entries) count."""
+        sql = "SELECT correction FROM feedback WHERE verified = 1 AND question_key = ?"
+        params: tuple[Any, ...] = (question_key(question),)
+        if catalog is not None:
+            sql += " AND (catalog IS NULL OR catalog = ?)"
+            params += (catalog,)
+        rows = self._store.read(sql + " ORDER BY id DESC", params)
         for row in rows:
             try:
                 correction = Correction.parse(json.loads(row["correction"]))
@@ -500,6 +514,7 @@ class AuditRecord:
     rows: int | None = None
     latency_ms: float | None = None
     engine: str | None = None
+    catalog: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -523,12 +538,13 @@ class AuditLog:
         rows: int | None = None,
         latency_ms: float | None = None,
         engine: str | None = None,
+        catalog: str | None = None,
     ) -> int:
         with self._store.write() as conn:
             cursor = conn.execute(
-                "INSERT INTO audit(ts, user, role, session_id, question, status, sql, rows, latency_ms, engine) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (_now(), user, role, session_id, question, status, sql, rows, latency_ms, engine),
+                "INSERT INTO audit(ts, user, role, session_id, question, status, sql, rows, latency_ms, engine, catalog) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (_now(), user, role, session_id, question, status, sql, rows, latency_ms, engine, catalog),
             )
             assert cursor.lastrowid is not None
             return int(cursor.lastrowid)
@@ -538,7 +554,7 @@ class AuditLog:
         return self.record(
             answer.question, answer.status, user=user, role=role, session_id=session_id, sql=answer.sql,
             rows=len(answer.rows) if answer.status == "answer" else None,
-            latency_ms=answer.timings.get("total_ms"), engine=answer.engine,
+            latency_ms=answer.timings.get("total_ms"), engine=answer.engine, catalog=getattr(answer, "catalog", None),
         )
 
     def list(self, *, limit: int = 100, user: str | None = None) -> list[AuditRecord]:
@@ -554,6 +570,7 @@ class AuditLog:
             AuditRecord(
                 id=r["id"], ts=r["ts"], status=r["status"], question=r["question"], user=r["user"], role=r["role"],
                 session_id=r["session_id"], sql=r["sql"], rows=r["rows"], latency_ms=r["latency_ms"], engine=r["engine"],
+                catalog=r["catalog"],
             )
             for r in self._store.read(sql, tuple(params))
         ]
