@@ -58,6 +58,9 @@ class CatalogRouter:
     def __init__(self, assistants: Mapping[str, Assistant]):
         if not assistants:
             raise ValueError("no catalogs to route between")
+        for name, assistant in assistants.items():
+            if name != assistant.catalog.name:
+                raise ValueError(f"catalog '{assistant.catalog.name}' is keyed as '{name}': key each assistant by its catalog's name")
         self.assistants = dict(assistants)
         self._current: OrderedDict[str, str] = OrderedDict()  # session → the catalog it used last
         self._pending: dict[str, tuple[str, tuple[str, ...]]] = {}  # session → (question, catalogs offered)
