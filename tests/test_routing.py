@@ -76,3 +76,57 @@ def test_cli_ask_across_catalogs(tmp_path, demo_db_path, capsys):
     code = main(["ask", "上个月各区域的客单价", "--catalog", str(demo), "--catalog", str(shop), "--as-of", AS_OF.isoformat(), "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0 and payload["catalog"] == "demo" and payload["status"] == "answer"
+
+
+def test_follow_ups_stay_in_the_catalog_the_conversation_is_in(router):
+    shop_day = date(2024, 3, 1)
+    assert router.ask("shop takings in February 2024", session_id="f1", as_of=shop_day).catalog == "shop"
+    routed = router.ask("by region", session_id="f1", as_of=shop_day)
+    assert routed.catalog == "shop" and routed.answer.plan.group_by == ("region",)
+    assert router.ask("上个月各区域的GMV", session_id="f1", as_of=AS_OF).catalog == "demo"
+    routed = router.ask("按门店呢", session_id="f1", as_of=AS_OF)
+    assert routed.catalog == "demo" and routed.answer.plan.metrics == ("gmv",) and routed.answer.plan.group_by == ("store",)
+    # Each catalog keeps its own side of the conversation.
+    assert [t.plan.metrics for t in router.assistants["shop"].sessions.history(router.session_for("shop", "f1"))] == [("sales",), ("sales",)]
+
+
+@pytest.fixture()
+def tie(monkeypatch):
+    from assistant.sources import routing
+
+    real = routing.CatalogRouter.scores
+    monkeypatch.setattr(routing.CatalogRouter, "scores", lambda self, q, as_of=None, **kw: [(n, 1.9, r) for n, _, r in real(self, q, as_of, **kw)])
+
+
+@pytest.mark.parametrize("reply", ["2", "第二个", "the second one", "小店", "@shop", "the Shop one"])
+def test_the_reply_to_which_catalog_picks_one_and_answers_the_first_question(router, tie, reply):
+    session = f"which-{reply}"
+    routed = router.ask("sales in February 2024", session_id=session, as_of=date(2024, 3, 1))
+    assert routed.catalog is None and [o.catalog for o in routed.answer.options] == ["demo", "shop"]
+    routed = router.ask(reply, session_id=session, as_of=date(2024, 3, 1))
+    assert routed.catalog == "shop" and routed.answer.question == "sales in February 2024"
+    assert float(routed.answer.rows[0][0]) == 110.0
+
+
+def test_a_new_question_after_which_catalog_is_not_taken_for_a_reply(router, tie):
+    router.ask("sales in February 2024", session_id="which-new", as_of=date(2024, 3, 1))
+    routed = router.ask("shop takings by region in February 2024 please", session_id="which-new", as_of=date(2024, 3, 1))
+    assert routed.answer.question == "shop takings by region in February 2024 please"
+
+
+def test_a_clicked_option_runs_on_its_catalog(router, tie):
+    routed = router.ask("sales in February 2024", session_id="click", as_of=date(2024, 3, 1))
+    picked = router.run_option(routed.answer.options[1], session_id="click", as_of=date(2024, 3, 1), lang="en")
+    assert picked.catalog == "shop" and picked.answer.catalog == "shop" and float(picked.answer.rows[0][0]) == 110.0
+    assert router.current("click") == "shop"
+
+
+def test_a_role_bound_router_hides_catalogs_the_role_is_not_defined_in(router):
+    from assistant.api import RoleBoundRouter
+
+    analyst = RoleBoundRouter(router, "analyst")  # the shop catalog has no roles: only admin may use it
+    assert analyst.names == ["demo"]
+    routed = analyst.ask("@shop shop takings in February 2024", as_of=date(2024, 3, 1))
+    assert routed.answer.status == "refuse"
+    routed = analyst.ask("上个月各门店的GMV", as_of=AS_OF)
+    assert routed.catalog == "demo" and routed.answer.status == "answer"

@@ -203,7 +203,8 @@ class CatalogRouter:
         candidates = tuple((n, round(s, 3)) for n, s, _ in scored)
         best, second = scored[0], scored[1]
         if best[1] >= 1.0 and second[1] >= 1.0 and best[1] - second[1] < TIE_MARGIN:
-            tied = [(n, r) for n, s, r in scored if s >= 1.0 and best[1] - s < TIE_MARGIN]
+            order = list(self.assistants)
+            tied = sorted(((n, r) for n, s, r in scored if s >= 1.0 and best[1] - s < TIE_MARGIN), key=lambda t: order.index(t[0]))
             if session_id:
                 with self._lock:
                     self._pending[session_id] = (text, tuple(n for n, _ in tied))
