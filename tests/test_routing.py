@@ -130,3 +130,12 @@ def test_a_role_bound_router_hides_catalogs_the_role_is_not_defined_in(router):
     assert routed.answer.status == "refuse"
     routed = analyst.ask("上个月各门店的GMV", as_of=AS_OF)
     assert routed.catalog == "demo" and routed.answer.status == "answer"
+
+
+def test_each_catalog_keeps_its_own_index(router):
+    from assistant.index.vectors import CatalogIndex
+
+    demo, shop = (CatalogIndex.open(router.assistants[n].catalog, "hashing") for n in ("demo", "shop"))
+    assert demo.path != shop.path and demo.path.parent == shop.path.parent
+    assert [h.id for h in shop.search("takings", k=3)] == ["sales"]
+    assert "sales" not in [h.id for h in demo.search("takings", k=30)]
