@@ -516,7 +516,7 @@ def compile_plan(
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect '{dialect}'; use one of {', '.join(DIALECTS)}")
     compiled = _Compiler(catalog, plan, as_of, row_filters).build()
-    sql = compiled.tree.sql(dialect=dialect, pretty=True)
+    sql = render(compiled.tree, dialect)
     return CompiledQuery(
         plan=plan,
         sql=sql,
@@ -529,6 +529,30 @@ def compile_plan(
     )
 
 
+_UNTYPED_NULL_DIALECTS = frozenset({"postgres", "redshift"})
+
+
 def transpile(sql: str, dialect: str) -> str:
     """Render DuckDB SQL in another dialect (for showing or running elsewhere)."""
-    return sqlglot.transpile(sql, read="duckdb", write=dialect, pretty=True)[0]
+    return render(sqlglot.parse_one(sql, read="duckdb"), dialect)
+
+
+def render(tree: exp.Expression, dialect: str) -> str:
+    """``tree`` as SQL in ``dialect``.
+
+    The compiler stacks scans with UNION ALL, each filling its own columns and
+    NULL elsewhere. Postgres types a column that is NULL in the first branches
+    as text and then refuses to union it with a number, so for Postgres-like
+    dialects a bare NULL placeholder in a UNION branch is cast to NUMERIC
+    (only numbers ever fill those columns).
+    """
+    if dialect in _UNTYPED_NULL_DIALECTS and tree.find(exp.Union) is not None:
+        tree = tree.copy()
+        for union in tree.find_all(exp.Union):
+            for side in (union.left, union.right):
+                if not isinstance(side, exp.Select):
+                    continue
+                for projection in side.expressions:
+                    if isinstance(projection, exp.Alias) and isinstance(projection.this, exp.Null):
+                        projection.set("this", exp.cast(exp.Null(), exp.DataType.build("DECIMAL")))
+    return tree.sql(dialect=dialect, pretty=True)

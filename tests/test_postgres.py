@@ -134,3 +134,15 @@ def test_catalog_drafted_from_postgres_matches_the_duckdb_draft(pg_database, san
     assert [m["id"] for m in on_pg.metrics] == [m["id"] for m in on_duck.metrics]
     assert on_pg.joins == on_duck.joins
     assert on_pg.header["source"] == {"type": "postgres", "dsn_env": "WENSHU_PG_TEST_SOURCE"}
+
+
+def test_compiled_postgres_sql_runs_as_printed(pg_database, sandbox, demo_catalog):
+    """`wenshu query --sql-only --dialect postgres` prints SQL a Postgres client can run as is (typed UNION placeholders)."""
+    from assistant.compiler import compile_plan
+    from assistant.plan import QueryPlan
+
+    plan = QueryPlan(metrics=("gmv", "conversion_rate"), group_by=("region",), period="last_month", compare="previous")
+    printed = compile_plan(demo_catalog, plan, AS_OF, dialect="postgres").sql
+    assert "UNION ALL" in printed
+    duck = sandbox.execute(compile_plan(demo_catalog, plan, AS_OF).sql)
+    assert sorted(_norm(pg_database._run(printed).rows), key=str) == sorted(_norm(duck.rows), key=str)

@@ -40,32 +40,10 @@ def _psycopg():
 
 
 def to_postgres(sql: str) -> str:
-    """DuckDB SQL → Postgres, as the compiler's ``transpile`` does, with typed UNION placeholders.
-
-    The compiler stacks scans with UNION ALL, each filling its own columns and
-    NULL elsewhere. Postgres types a column that is NULL in the first two
-    branches as text, and then refuses to union it with a number; a NULL
-    placeholder in a UNION branch is therefore cast to NUMERIC (numbers
-    only ever fill those columns).
-    """
-    import sqlglot
-    from sqlglot import exp
-
+    """DuckDB SQL → Postgres: the compiler's ``transpile`` (which types UNION placeholders for Postgres)."""
     from assistant.compiler import transpile
 
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    changed = False
-    for union in tree.find_all(exp.Union):
-        for side in (union.left, union.right):
-            if not isinstance(side, exp.Select):
-                continue
-            for projection in side.expressions:
-                if isinstance(projection, exp.Alias) and isinstance(projection.this, exp.Null):
-                    projection.set("this", exp.cast(exp.Null(), exp.DataType.build("DECIMAL")))
-                    changed = True
-    if not changed:
-        return transpile(sql, "postgres")
-    return tree.sql(dialect="postgres", pretty=True)
+    return transpile(sql, "postgres")
 
 
 class PostgresDatabase:

@@ -7,7 +7,7 @@ WITH combined AS (
     SELECT
       dim_store.store_name AS store,
       SUM(fact_order_items.amount) AS gmv__cur,
-      NULL AS gmv__prev
+      CAST(NULL AS DECIMAL) AS gmv__prev
     FROM fact_order_items
     LEFT JOIN fact_orders
       ON fact_order_items.order_id = fact_orders.order_id
@@ -22,7 +22,7 @@ WITH combined AS (
     UNION ALL
     SELECT
       dim_store.store_name AS store,
-      NULL AS gmv__cur,
+      CAST(NULL AS DECIMAL) AS gmv__cur,
       SUM(fact_order_items.amount) AS gmv__prev
     FROM fact_order_items
     LEFT JOIN fact_orders

@@ -8,8 +8,8 @@ WITH combined AS (
     SELECT
       dim_store.region AS region,
       SUM(fact_order_items.amount) AS gmv__cur,
-      NULL AS visitors__cur,
-      NULL AS store_order_count__cur
+      CAST(NULL AS DECIMAL) AS visitors__cur,
+      CAST(NULL AS DECIMAL) AS store_order_count__cur
     FROM fact_order_items
     LEFT JOIN fact_orders
       ON fact_order_items.order_id = fact_orders.order_id
@@ -24,9 +24,9 @@ WITH combined AS (
     UNION ALL
     SELECT
       dim_store.region AS region,
-      NULL AS gmv__cur,
+      CAST(NULL AS DECIMAL) AS gmv__cur,
       SUM(fact_store_traffic.visitors) AS visitors__cur,
-      NULL AS store_order_count__cur
+      CAST(NULL AS DECIMAL) AS store_order_count__cur
     FROM fact_store_traffic
     LEFT JOIN dim_store
       ON fact_store_traffic.store_id = dim_store.store_id
@@ -38,8 +38,8 @@ WITH combined AS (
     UNION ALL
     SELECT
       dim_store.region AS region,
-      NULL AS gmv__cur,
-      NULL AS visitors__cur,
+      CAST(NULL AS DECIMAL) AS gmv__cur,
+      CAST(NULL AS DECIMAL) AS visitors__cur,
       COUNT(DISTINCT fact_orders.order_id) AS store_order_count__cur
     FROM fact_orders
     LEFT JOIN dim_store

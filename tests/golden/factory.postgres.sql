@@ -10,8 +10,8 @@ WITH combined AS (
       dim_production_line.line_name AS production_line,
       SUM(fact_equipment_daily.running_minutes) AS running_minutes__cur,
       SUM(fact_equipment_daily.planned_minutes) AS planned_minutes__cur,
-      NULL AS good_qty__cur,
-      NULL AS output_qty__cur
+      CAST(NULL AS DECIMAL) AS good_qty__cur,
+      CAST(NULL AS DECIMAL) AS output_qty__cur
     FROM fact_equipment_daily
     LEFT JOIN dim_production_line
       ON fact_equipment_daily.line_id = dim_production_line.line_id
@@ -23,8 +23,8 @@ WITH combined AS (
     UNION ALL
     SELECT
       dim_production_line.line_name AS production_line,
-      NULL AS running_minutes__cur,
-      NULL AS planned_minutes__cur,
+      CAST(NULL AS DECIMAL) AS running_minutes__cur,
+      CAST(NULL AS DECIMAL) AS planned_minutes__cur,
       SUM(fact_production_daily.good_qty) AS good_qty__cur,
       SUM(fact_production_daily.produced_qty) AS output_qty__cur
     FROM fact_production_daily

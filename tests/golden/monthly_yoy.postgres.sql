@@ -7,7 +7,7 @@ WITH combined AS (
     SELECT
       CAST(DATE_TRUNC('MONTH', fact_orders.order_date) AS DATE) AS month,
       SUM(fact_order_items.amount) AS gmv__cur,
-      NULL AS gmv__prev
+      CAST(NULL AS DECIMAL) AS gmv__prev
     FROM fact_order_items
     LEFT JOIN fact_orders
       ON fact_order_items.order_id = fact_orders.order_id
@@ -19,7 +19,7 @@ WITH combined AS (
     UNION ALL
     SELECT
       CAST(DATE_TRUNC('MONTH', fact_orders.order_date + INTERVAL '1 YEAR') AS DATE) AS month,
-      NULL AS gmv__cur,
+      CAST(NULL AS DECIMAL) AS gmv__cur,
       SUM(fact_order_items.amount) AS gmv__prev
     FROM fact_order_items
     LEFT JOIN fact_orders

@@ -7,7 +7,7 @@ WITH combined AS (
     SELECT
       dim_store.city AS city,
       SUM(fact_order_items.amount) AS gmv__cur,
-      NULL AS order_count__cur
+      CAST(NULL AS DECIMAL) AS order_count__cur
     FROM fact_order_items
     LEFT JOIN fact_orders
       ON fact_order_items.order_id = fact_orders.order_id
@@ -22,7 +22,7 @@ WITH combined AS (
     UNION ALL
     SELECT
       dim_store.city AS city,
-      NULL AS gmv__cur,
+      CAST(NULL AS DECIMAL) AS gmv__cur,
       COUNT(DISTINCT fact_orders.order_id) AS order_count__cur
     FROM fact_orders
     LEFT JOIN dim_store
