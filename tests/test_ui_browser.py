@@ -3,7 +3,9 @@
 The browser tests start the app on 127.0.0.1 (a free port, a background
 thread) over the session's demo database, then ask questions the way a user
 does: type and send, click a clarification, edit a chip, switch language,
-use a 390 px phone screen, browse the catalog. Every page records its
+use a 390 px phone screen, browse the catalog. A second app serves two
+catalogs at once (the demo and a small shop over a folder of CSVs) and is
+asked through its catalog selector. Every page records its
 requests and fails if any leaves localhost. Screenshots and the measured
 submit → rendered-answer times go to ``test-artifacts/``.
 """
@@ -120,7 +122,7 @@ def test_the_engine_never_imports_the_ui():
     root = Path(__file__).resolve().parents[1] / "assistant"
     offenders = [
         str(p) for p in root.rglob("*.py")
-        if p.name != "cli.py" and re.search(r"^\s*(import ui\b|from ui[. ])", p.read_text(encoding="utf-8"), re.M)
+        if p.name != "cli.py" and re.search(r"^\s*(import ui\b|from ui[. ])", p.read_text(encoding="utf-8"), re.MULTILINE)
     ]  # fmt: skip
     assert offenders == []
 
@@ -165,22 +167,25 @@ def _offsite(url: str) -> bool:
     return parsed.scheme not in ("data", "blob", "about") and parsed.hostname not in LOCAL_HOSTS
 
 
-@pytest.fixture
-def open_page(browser, served):
-    opened = []
-
+def _page_opener(browser, url: str, opened: list):
     def opener(width: int = 1280, height: int = 900, locale: str = "zh-CN"):
         context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.offsite = []
         page.on("request", lambda request: page.offsite.append(request.url) if _offsite(request.url) else None)
-        page.goto(served.url)
+        page.goto(url)
         page.wait_for_selector("#ws-question textarea")
         opened.append(context)
         return page
 
-    yield opener
+    return opener
+
+
+@pytest.fixture
+def open_page(browser, served):
+    opened: list = []
+    yield _page_opener(browser, served.url, opened)
     for context in opened:
         context.close()
 
@@ -324,4 +329,123 @@ def test_catalog_browser(open_page):
     page.wait_for_selector("#ws-metric-detail:has-text('口径')")
     assert "毛利率" in page.inner_text("#ws-metric-detail")
     _shot(page, "ui-catalog.png")
+    _assert_offline(page)
+
+
+# --- several catalogs at once ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def served_two(tmp_path_factory, demo_catalog, sandbox):
+    """The demo and a small "shop" catalog (a folder of CSVs, data in early 2024) behind one router."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    from assistant.answer import Assistant
+    from assistant.sources.routing import CatalogRouter
+    from assistant.workspace import Workspace, open_workspace
+    from tests.test_sources import AS_OF as SHOP_AS_OF
+    from tests.test_sources import _catalog, _write_folder
+    from ui.app import build_app, launch
+    from ui.feedback import FeedbackStore
+
+    root = tmp_path_factory.mktemp("ui-two-catalogs")
+    _write_folder(root / "data")
+    shop_dir = _catalog(root / "cat", "    type: folder\n    path: ../data")
+    text = (shop_dir / "catalog.yaml").read_text(encoding="utf-8")
+    # A word only the shop knows (小店流水 / shop takings); the demo reads 流水 as its own sales, so both understand it.
+    (shop_dir / "catalog.yaml").write_text(text.replace("label: {zh: 销售额, en: Sales}", "label: {zh: 小店流水, en: Shop takings}"), encoding="utf-8")
+    shop = open_workspace(catalog=shop_dir)
+    shop.default_as_of = SHOP_AS_OF  # "last month" is February 2024 there, as the UI asks with each workspace's date
+    router = CatalogRouter({"demo": Assistant(Workspace(demo_catalog, sandbox, AS_OF)), "shop": Assistant(shop)})
+    store = FeedbackStore()
+    app = build_app(router, feedback=store)
+    url = launch(app, "127.0.0.1", _free_port(), block=False)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield SimpleNamespace(url=url, feedback=store)
+    app.close()
+    shop.close()
+
+
+@pytest.fixture
+def open_two(browser, served_two):
+    opened: list = []
+    yield _page_opener(browser, served_two.url, opened)
+    for context in opened:
+        context.close()
+
+
+def _answered_by(page) -> str:
+    page.wait_for_selector("#ws-answered-by", state="visible")
+    return page.inner_text("#ws-answered-by")
+
+
+def _pick(page, dropdown: str, option: str) -> None:
+    page.click(f"{dropdown} input")
+    page.get_by_role("option", name=option).click()
+
+
+@browser_only
+def test_two_catalogs_route_each_question_and_name_the_catalog(open_two, served_two):
+    page = open_two()
+    assert page.locator("#ws-catalog").is_visible()
+    assert page.input_value("#ws-catalog input") == "自动选择(按问题)"
+    ask(page, "上个月GMV是多少？", rendered="#ws-kpi .ws-kpis")
+    assert "优选零售 (@demo)" in _answered_by(page)
+    ask(page, "shop takings by store in February 2024", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
+    page.wait_for_function("() => document.querySelector('#ws-answered-by').innerText.includes('@shop')")
+    assert "小店 (@shop)" in _answered_by(page)
+    assert "South Store" in page.inner_text("#ws-table") and "North Store" in page.inner_text("#ws-table")
+    # A chip edit re-runs on the catalog that answered (the demo has no 'sales' metric).
+    before = _bots(page)
+    _pick(page, "#ws-chip-compare", "环比(上一期)")
+    _wait_for_new_answer(page, before)
+    page.wait_for_function("() => document.querySelector('#ws-table').innerText.includes('change')")  # an English question
+    assert "@shop" in _answered_by(page) and "South Store" in page.inner_text("#ws-table")
+    page.click("#ws-up")
+    page.wait_for_selector("#ws-feedback-note:has-text('有帮助')")
+    assert served_two.feedback.entries()[-1].catalog == "shop"
+    page.click("#ws-lang label:has-text('English')")
+    page.wait_for_function("() => document.querySelector('#ws-answered-by').innerText.includes('Catalog: Shop (@shop)')")
+    assert page.input_value("#ws-catalog input") == "Auto (by the question)"
+    _shot(page, "ui-two-catalogs.png")
+    _assert_offline(page)
+
+
+@browser_only
+def test_two_catalogs_the_selector_forces_one_and_a_tie_asks_which(open_two):
+    page = open_two()
+    # Both catalogs read 小店流水: left to the router, it asks which catalog was meant.
+    ask(page, "上个月各区域的小店流水", rendered="#ws-clarify input")
+    choices = page.locator("#ws-clarify label")
+    assert choices.count() == 2 and "@shop" in choices.nth(1).inner_text()
+    assert not page.locator("#ws-answered-by").is_visible()
+    before = _bots(page)
+    choices.nth(1).click()
+    _wait_for_new_answer(page, before)
+    page.wait_for_selector("#ws-table", state="visible")
+    assert "@shop" in _answered_by(page) and "South" in page.inner_text("#ws-table")
+    # Chosen in the selector, the same question goes to that catalog without asking.
+    _pick(page, "#ws-catalog", "优选零售 (@demo)")
+    ask(page, "上个月各区域的小店流水", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
+    assert "@demo" in _answered_by(page) and "华东" in page.inner_text("#ws-table")
+    _pick(page, "#ws-catalog", "小店 (@shop)")
+    ask(page, "上个月各区域的小店流水", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
+    page.wait_for_function("() => document.querySelector('#ws-answered-by').innerText.includes('@shop')")
+    assert "North" in page.inner_text("#ws-table") and not page.locator("#ws-clarify").is_visible()
+    _assert_offline(page)
+
+
+@browser_only
+def test_two_catalogs_browser_switches_catalog(open_two):
+    page = open_two()
+    page.click("button[role=tab]:has-text('指标目录')")
+    assert page.locator("#ws-catalog-browse").is_visible()
+    assert page.locator("#ws-metrics div[role=row]", has_text="gross_margin").count() == 1
+    _pick(page, "#ws-catalog-browse", "小店 (@shop)")
+    page.wait_for_function("() => document.querySelectorAll('#ws-metrics div[role=row]').length === 1")
+    page.locator("#ws-metrics div[role=row]", has_text="sales").locator("[role=gridcell], td").first.click()
+    page.wait_for_selector("#ws-metric-detail:has-text('小店流水')")
+    page.fill("#ws-search textarea, #ws-search input", "毛利")  # the demo's word: nothing in the shop
+    page.wait_for_function("() => document.querySelectorAll('#ws-metrics div[role=row]').length === 0")
+    _pick(page, "#ws-catalog-browse", "优选零售 (@demo)")
+    page.wait_for_function("() => document.querySelectorAll('#ws-metrics div[role=row]').length === 2")
+    _shot(page, "ui-two-catalogs-browser.png")
     _assert_offline(page)

@@ -27,11 +27,13 @@ class Feedback:
     sql: str | None
     session_id: str
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    catalog: str | None = None  # the catalog that gave the answer (several may be served at once)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rating": self.rating, "question": self.question, "lang": self.lang, "status": self.status,
             "plan": self.plan, "sql": self.sql, "session_id": self.session_id, "at": self.at.isoformat(),
+            "catalog": self.catalog,
         }  # fmt: skip
 
 

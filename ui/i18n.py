@@ -66,6 +66,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_edit": "无法按这个修改计算:",
         "clarify_hint": "请在回答区点选一种理解。",
         "chosen": "选择:",
+        "catalog": "数据集",
+        "auto": "自动选择(按问题)",
+        "answered_by": "数据集: ",
+        "catalog_browse": "查看数据集",
     },
     "en": {
         "title": "## Wenshu 问数\nAsk in English or Chinese; every answer comes with a chart, the table, how it was understood and the SQL. Runs entirely on this machine.",
@@ -110,6 +114,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_edit": "Can't run that edit: ",
         "clarify_hint": "Pick one of the readings shown with the answer.",
         "chosen": "Chose: ",
+        "catalog": "Catalog",
+        "auto": "Auto (by the question)",
+        "answered_by": "Catalog: ",
+        "catalog_browse": "Show catalog",
     },
 }
 
