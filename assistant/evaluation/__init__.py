@@ -1,6 +1,7 @@
 """The benchmark runner: question suites graded by executing gold SQL.
 
-``load_suite`` reads a suite, ``run_suite`` asks and grades it, the report
+``load_suite`` reads a suite, ``run_suite`` asks and grades it (``run_suite_routed``
+through a router over several catalogs), the report
 module writes what came out. ``wenshu eval`` is the command line over these.
 """
 
@@ -15,7 +16,7 @@ from assistant.evaluation.grade import (
     label_map_from_pairs,
 )
 from assistant.evaluation.report import print_summary, render_markdown, write_markdown, write_records
-from assistant.evaluation.runner import Score, SuiteResult, TurnRecord, run_suite
+from assistant.evaluation.runner import Score, SuiteResult, TurnRecord, run_suite, run_suite_routed
 from assistant.evaluation.suite import (
     Case,
     Suite,
@@ -48,6 +49,7 @@ __all__ = [
     "render_markdown",
     "resolve_suite_path",
     "run_suite",
+    "run_suite_routed",
     "write_markdown",
     "write_records",
 ]

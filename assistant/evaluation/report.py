@@ -65,6 +65,10 @@ def _md_failure(record: TurnRecord) -> list[str]:
         + (f" · tags: {', '.join(record.tags)}" if record.tags else ""),
         f"- **error:** {record.error}",
     ]
+    if record.expected_catalog is not None and record.routed_right:
+        lines.append(f"- **catalog:** {record.catalog}")
+    elif record.expected_catalog is not None and "routed to" not in record.error:
+        lines.append(f"- **catalog:** routed to {record.catalog or 'none (the router asked which)'}, expected {record.expected_catalog}")
     if record.interpretation:
         lines.append(f"- **interpretation:** {record.interpretation}")
     if record.message and record.message not in record.error:
@@ -96,6 +100,8 @@ def render_markdown(result: SuiteResult, *, database: str | None = None) -> str:
     ]
     if database:
         lines.append(f"- database: `{database}`")
+    if result.routed:
+        lines.append(f"- catalogs: {', '.join(result.catalogs)} (turns without `catalog:` belong to {result.catalogs[0]})")
     lines += [
         f"- run: {datetime.now().isoformat(timespec='seconds')} in {result.elapsed_s:.1f} s",
         "",
@@ -107,11 +113,16 @@ def render_markdown(result: SuiteResult, *, database: str | None = None) -> str:
     ]
     if result.understand_p50_ms is not None:
         lines.append(f"- understanding: p50 {_ms(result.understand_p50_ms)}, p95 {_ms(result.understand_p95_ms)}")
+    if result.routed:
+        routing = result.routing_score
+        lines.append(f"- routing: {routing.accuracy:.1%} ({routing.correct}/{routing.total} turns with `catalog:` routed to it)")
     if result.gold_failures:
         lines.append(f"- **suite bugs:** {len(result.gold_failures)} gold SQL failure(s), see below")
     lines.append("")
     if result.warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+    if result.routed:
+        lines += _md_scores("By catalog", "catalog", result.by_catalog)
     lines += _md_scores("By expectation", "expect", result.by_expect)
     lines += _md_scores("By language", "lang", result.by_lang)
     lines += _md_scores("By tag", "tag", result.by_tag)
@@ -160,6 +171,10 @@ def print_summary(result: SuiteResult, console, *, failures: int = 20) -> None:
         f"cases {result.case_score.correct}/{result.case_score.total}) in {result.elapsed_s:.1f} s",
         highlight=False,
     )
+    if result.routed:
+        console.print(f"routing: {result.routing_score} of the turns naming a catalog went to it", highlight=False)
+        for name, s in result.by_catalog.items():
+            console.print(f"  {name}: {s}", highlight=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     breakdown = Table("", "", "accuracy", "correct", "turns", title="accuracy by expectation, language and tag")
@@ -184,7 +199,8 @@ def print_summary(result: SuiteResult, console, *, failures: int = 20) -> None:
         table.add_column("error")
         for record in wrong[:failures]:
             name = record.id + (f" #{record.turn}" if record.turn else "")
-            table.add_row(name, record.question, record.status, record.error)
+            got = record.status + (f" @{record.catalog}" if result.routed and record.catalog else "")
+            table.add_row(name, record.question, got, record.error)
         console.print(table)
         if len(wrong) > failures:
             console.print(f"… and {len(wrong) - failures} more (see --report)")

@@ -25,9 +25,9 @@ LANGS: tuple[str, ...] = get_args(Lang)
 
 SUITE_KEYS = frozenset({"name", "as_of", "description", "cases"})
 CASE_KEYS = frozenset(
-    {"id", "question", "gold_sql", "conversation", "expect", "order_matters", "tags", "lang", "note"}
+    {"id", "question", "gold_sql", "conversation", "expect", "order_matters", "tags", "lang", "catalog", "note"}
 )
-TURN_KEYS = frozenset({"question", "gold_sql", "expect", "order_matters", "note"})
+TURN_KEYS = frozenset({"question", "gold_sql", "expect", "order_matters", "catalog", "note"})
 
 
 class _SuiteLoader(_LineLoader):
@@ -53,6 +53,9 @@ class Turn:
     gold_sql: str | None
     expect: Expect = "answer"
     order_matters: bool = False
+    # The catalog the question belongs to (its gold SQL runs on that catalog's
+    # database); None: the run's first catalog.
+    catalog: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,11 @@ class Suite:
     @property
     def turn_count(self) -> int:
         return sum(len(case.turns) for case in self.cases)
+
+    @property
+    def catalogs(self) -> tuple[str, ...]:
+        """The catalogs named by ``catalog:`` keys, in order of first use."""
+        return tuple(dict.fromkeys(t.catalog for c in self.cases for t in c.turns if t.catalog is not None))
 
     def select(self, *, tags: tuple[str, ...] | list[str] | None = None, limit: int | None = None) -> Suite:
         """The cases carrying any of ``tags`` (all when none given), the first ``limit`` of them."""
@@ -228,6 +236,8 @@ def _parse_case(raw: Any, index: int, problem, unknown) -> Case | None:
         problem(_key_line(raw, "lang", line), f"{label}: lang should be one of {', '.join(LANGS)}, not {lang!r}")
         ok = False
         lang = None
+    catalog_ok, catalog = _parse_catalog(raw, label, line, None, problem)
+    ok = ok and catalog_ok
 
     has_question = "question" in raw
     has_conversation = "conversation" in raw
@@ -236,7 +246,7 @@ def _parse_case(raw: Any, index: int, problem, unknown) -> Case | None:
         problem(line, f"{label}: has both 'question' and 'conversation'; a case is one or the other")
         return None
     if has_question:
-        turn = _parse_turn(raw, label, line, expect, order_matters, problem, unknown, turn_keys=None)
+        turn = _parse_turn(raw, label, line, expect, order_matters, catalog, problem, unknown, turn_keys=None)
         if turn is None:
             return None
         turns.append(turn)
@@ -255,7 +265,9 @@ def _parse_case(raw: Any, index: int, problem, unknown) -> Case | None:
                 problem(turn_line, f"{where}: should be a mapping with 'question' and 'gold_sql'")
                 ok = False
                 continue
-            turn = _parse_turn(raw_turn, where, turn_line, expect, order_matters, problem, unknown, turn_keys=TURN_KEYS)
+            turn = _parse_turn(
+                raw_turn, where, turn_line, expect, order_matters, catalog, problem, unknown, turn_keys=TURN_KEYS,
+            )
             if turn is None:
                 ok = False
                 continue
@@ -270,7 +282,21 @@ def _parse_case(raw: Any, index: int, problem, unknown) -> Case | None:
     )
 
 
-def _parse_turn(raw: dict, where: str, line: int, case_expect: str | None, case_order: bool, problem, unknown, *, turn_keys) -> Turn | None:
+def _parse_catalog(raw: dict, where: str, line: int, default: str | None, problem) -> tuple[bool, str | None]:
+    """A ``catalog:`` key: (ok, the catalog's name — ``default`` when absent); a malformed one is reported."""
+    if "catalog" not in raw:
+        return True, default
+    value = raw.get("catalog")
+    if not isinstance(value, str) or not value.strip() or value.strip().startswith("@"):
+        problem(_key_line(raw, "catalog", line), f"{where}: 'catalog' should be a catalog's name (its catalog.yaml 'name:'), not {value!r}")
+        return False, None
+    return True, value.strip()
+
+
+def _parse_turn(
+    raw: dict, where: str, line: int, case_expect: str | None, case_order: bool, case_catalog: str | None,
+    problem, unknown, *, turn_keys,
+) -> Turn | None:
     ok = True
     if turn_keys is not None:
         for key in sorted(set(map(str, raw)) - turn_keys):
@@ -291,6 +317,8 @@ def _parse_turn(raw: dict, where: str, line: int, case_expect: str | None, case_
     if not isinstance(order_matters, bool):
         problem(_key_line(raw, "order_matters", line), f"{where}: order_matters should be true or false, not {order_matters!r}")
         ok = False
+    catalog_ok, catalog = _parse_catalog(raw, where, line, case_catalog, problem) if turn_keys is not None else (True, case_catalog)
+    ok = ok and catalog_ok
     gold_sql = raw.get("gold_sql")
     if gold_sql is not None and (not isinstance(gold_sql, str) or not gold_sql.strip()):
         problem(_key_line(raw, "gold_sql", line), f"{where}: 'gold_sql' should be a SQL string")
@@ -304,6 +332,7 @@ def _parse_turn(raw: dict, where: str, line: int, case_expect: str | None, case_
     return Turn(
         question=question.strip(), gold_sql=gold_sql.strip() if gold_sql else None,
         expect=expect, order_matters=bool(order_matters),  # type: ignore[arg-type] # checked against EXPECTS
+        catalog=catalog,
     )
 
 
