@@ -302,24 +302,48 @@ def cmd_query(args: argparse.Namespace) -> int:
 # --- wenshu ask ------------------------------------------------------------------
 def cmd_ask_routed(args: argparse.Namespace, catalogs: list[str]) -> int:
     """`wenshu ask --catalog A --catalog B QUESTION`: the question goes to the catalog that understands it."""
+    from assistant.catalog import CatalogError
+    from assistant.llm import ConfigError
     from assistant.sources.routing import CatalogRouter
+    from assistant.store import Store
 
-    if not args.question:
-        err.print("[red]with several catalogs, ask one question at a time[/] (prefix @name to pick a catalog)")
+    if args.db:
+        err.print("[red]error:[/] --db goes with one catalog; with several, each names its database in catalog.yaml (source:)")
         return 2
-    router = CatalogRouter.open(catalogs, engine=args.engine)
     try:
-        routed = router.ask(args.question, as_of=args.as_of)
-        if args.json:
-            payload = router.assistants[routed.catalog].answer_json(routed.answer) if routed.catalog else routed.answer.to_json()
-            print(json.dumps({"catalog": routed.catalog, **payload}, ensure_ascii=False, indent=2))
-        else:
-            if routed.catalog:
+        router = CatalogRouter.open(catalogs, engine=args.engine, store=Store())
+    except ConfigError as exc:
+        err.print(f"[red]LLM settings:[/] {exc}", highlight=False)
+        return 2
+    except (CatalogError, ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        return 2
+    session = args.session
+    if not args.question:
+        session = session or "cli"
+        err.print(f"Ask about {', '.join(router.names)} (@name picks a catalog; empty line to quit). 问吧,空行退出。", highlight=False)
+    try:
+        while True:
+            question = args.question
+            if not question:
+                try:
+                    question = input("? ").strip()
+                except EOFError:
+                    return 0
+                if not question:
+                    return 0
+            routed = router.ask(question, session_id=session, as_of=args.as_of)
+            router.default.store.audit.record_answer(routed.answer, user=os.environ.get("USER", "cli"), role="cli", session_id=session)
+            if args.json:
+                payload = router.assistant(routed.catalog).answer_json(routed.answer) if routed.catalog else routed.answer.to_json()
+                print(json.dumps({**payload, "catalog": routed.catalog}, ensure_ascii=False, indent=2))
+            elif routed.catalog:
                 console.print(f"[dim]catalog: {routed.catalog}[/]", highlight=False)
-                _print_answer(routed.answer, router.assistants[routed.catalog].catalog, router.assistants[routed.catalog])
+                _print_answer(routed.answer, router.assistant(routed.catalog).catalog, router.assistant(routed.catalog))
             else:
                 _print_answer(routed.answer, None)
-        return 0 if routed.answer.status in ("answer", "clarify", "refuse") else 1
+            if args.question:
+                return 0 if routed.answer.status in ("answer", "clarify", "refuse") else 1
     finally:
         router.close()
 
@@ -434,18 +458,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _serve_api_only(args)
     import gradio as gr
 
-    from assistant.answer import Assistant
-    from assistant.api import ApiError, KeyStore, RoleBoundAssistant, create_app, policy_for
-    from assistant.workspace import open_workspace
+    from assistant.api import ApiError, KeyStore, RoleBoundRouter, create_app
     from ui.app import build_app, launch_options  # the CLI is a front end: the only place that imports the UI
 
-    from assistant.store import Store
-
-    # Sessions, feedback and the audit log survive restarts in the SQLite store.
-    assistant = Assistant(open_workspace(args.db, args.catalog), store=Store())
+    router = _open_router(args)
+    if router is None:
+        return 2
+    assistant = router.default
     ui_role = args.allow_anonymous or assistant.catalog.defaults.default_role or "admin"
     try:
-        policy = policy_for(assistant.catalog, ui_role)
+        ui = RoleBoundRouter(router, ui_role)
     except ApiError as exc:
         err.print(f"[red]error:[/] {exc.message} ({exc.hint})", highlight=False)
         return 2
@@ -453,22 +475,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not keys.list():
         _, key = keys.create("admin", "admin")
         err.print(f"First start: created an admin API key (shown once, stored hashed in {keys.path}):\n\n    {key}\n", highlight=False)
-    app = create_app(assistant, keys=keys, rate_limit=args.rate_limit)
+    app = create_app(router, keys=keys, rate_limit=args.rate_limit)
     from ui.feedback import FeedbackStore
 
     def keep(entry) -> None:  # the UI's thumbs go to the same store as the API's feedback
         assistant.store.feedback.record(entry.question, entry.rating, user=f"ui:{ui_role}", session_id=entry.session_id,
-                                        plan=entry.plan, sql=entry.sql)
+                                        plan=entry.plan, sql=entry.sql, catalog=getattr(entry, "catalog", None))
 
-    blocks = build_app(RoleBoundAssistant(assistant, policy), feedback=FeedbackStore(sink=keep))
+    blocks = build_app(ui, feedback=FeedbackStore(sink=keep))
     blocks.queue(default_concurrency_limit=4)
     options = launch_options()
     app = gr.mount_gradio_app(app, blocks, path="/", theme=options["theme"], css=options["css"], footer_links=[],
                               ssr_mode=False, show_error=True)
+    if len(router.names) > 1:
+        hidden = [n for n in router.names if n not in ui.names]
+        err.print(f"catalogs: {', '.join(router.names)}" + (f" (not in the UI: role '{ui_role}' is not defined in {', '.join(hidden)})" if hidden else ""),
+                  highlight=False)
     err.print(f"Wenshu 问数 on http://{args.host}:{args.port}  — UI as role '{ui_role}', API at /api/v1 (docs: /docs), "
               "OpenAI-compatible at /v1  (Ctrl+C to stop)", highlight=False)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
     return 0
+
+
+def _open_router(args: argparse.Namespace, *, quiet: bool = False):
+    """The catalogs of ``--catalog`` (default: the demo), one assistant each, sharing the SQLite store; None on error."""
+    from assistant.catalog import CatalogError
+    from assistant.sources.routing import CatalogRouter
+    from assistant.store import Store
+
+    catalogs = args.catalog or []
+    if args.db and len(catalogs) > 1:
+        err.print("[red]error:[/] --db goes with one catalog; with several, each catalog names its database in its "
+                  "catalog.yaml (source:)", highlight=False)
+        return None
+    try:
+        # Sessions, feedback and the audit log survive restarts in the SQLite store.
+        return CatalogRouter.open(catalogs, args.db, store=Store(), quiet=quiet)
+    except (CatalogError, ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        return None
 
 
 def _serve_api_only(args: argparse.Namespace) -> int:
@@ -482,8 +527,17 @@ def _serve_api_only(args: argparse.Namespace) -> int:
     if not keys.list():
         _, key = keys.create("admin", "admin")
         err.print(f"First start: created an admin API key (shown once, stored hashed in {keys.path}):\n\n    {key}\n", highlight=False)
-    db = args.db or str(ensure_demo_database())  # built once here, not by every worker
-    os.environ.update({"WENSHU_SERVE_DB": db, "WENSHU_SERVE_CATALOG": args.catalog or "", "WENSHU_SERVE_RATE_LIMIT": str(args.rate_limit)})
+    catalogs = args.catalog or []
+    if args.db and len(catalogs) > 1:
+        err.print("[red]error:[/] --db goes with one catalog; with several, each names its database in catalog.yaml (source:)", highlight=False)
+        return 2
+    router = _open_router(args, quiet=False)  # checked (and the demo built) once here, not by every worker
+    if router is None:
+        return 2
+    router.close()
+    db = args.db or ("" if catalogs else str(ensure_demo_database()))
+    os.environ.update({"WENSHU_SERVE_DB": db, "WENSHU_SERVE_CATALOG": os.pathsep.join(str(Path(c).resolve()) for c in catalogs),
+                       "WENSHU_SERVE_RATE_LIMIT": str(args.rate_limit)})
     err.print(f"Wenshu 问数 API on http://{args.host}:{args.port}/api/v1 with {args.workers} worker(s) (Ctrl+C to stop)", highlight=False)
     uvicorn.run("assistant.api.app:api_app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
@@ -494,10 +548,11 @@ def _serve_api_only(args: argparse.Namespace) -> int:
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from assistant.api import KeyStore
 
-    catalog = _load_catalog(args.catalog)
-    known = [r.name for r in catalog.roles] or ["admin"]
+    catalogs = [_load_catalog(path) for path in (args.catalog or [None])]
+    known = list(dict.fromkeys(r.name for c in catalogs for r in (c.roles or ())) or ["admin"])
     if args.role not in known:
-        err.print(f"[red]error:[/] no role '{args.role}' in catalog '{catalog.name}' (roles: {', '.join(known)})", highlight=False)
+        names = ", ".join(f"'{c.name}'" for c in catalogs)
+        err.print(f"[red]error:[/] no role '{args.role}' in catalog {names} (roles: {', '.join(known)})", highlight=False)
         return 2
     record, key = KeyStore().create(args.user, args.role)
     err.print(f"created key {record.id} for user '{record.user}' as role '{record.role}'; it is shown once, keep it safe:", highlight=False)
@@ -642,10 +697,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         load_suite,
         print_summary,
         run_suite,
+        run_suite_routed,
         write_markdown,
         write_records,
     )
 
+    catalogs = args.catalog or []
+    if len(catalogs) > 1 and args.db:
+        err.print(
+            "[red]error:[/] --db works with one --catalog only; with several, each catalog reads the data its "
+            "catalog.yaml names in 'source:' (a catalog without one reads the demo database)", highlight=False,
+        )
+        return 2
     try:
         suite = load_suite(args.suite)
     except SuiteError as exc:
@@ -661,37 +724,60 @@ def cmd_eval(args: argparse.Namespace) -> int:
         err.print(f"[yellow]no cases to run[/] (suite '{suite.name}' has {len(suite.cases)}; tags={tags or '—'}, limit={args.limit})")
         return 0
 
-    from assistant.answer import Assistant
-    from assistant.workspace import open_workspace
+    def with_progress(run):
+        """``run(progress)``, under a progress bar when stderr is a terminal."""
+        if not sys.stderr.isatty():
+            return run(None)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    workspace = open_workspace(args.db, args.catalog)
-    try:
-        assistant = Assistant(workspace, engine=args.engine)
-        if sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        with Progress(
+            TextColumn(f"[bold]eval {suite.name}[/]"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[accuracy]}"), TimeElapsedColumn(), console=err, transient=True,
+        ) as bar:
+            task = bar.add_task("", total=selected.turn_count, accuracy="")
+            right = 0
 
-            with Progress(
-                TextColumn(f"[bold]eval {suite.name}[/]"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[accuracy]}"), TimeElapsedColumn(), console=err, transient=True,
-            ) as bar:
-                task = bar.add_task("", total=selected.turn_count, accuracy="")
-                right = 0
+            def progress(done: int, total: int, record) -> None:
+                nonlocal right
+                right += record.correct
+                bar.update(task, completed=done, accuracy=f"{right / done:.0%} right")
 
-                def progress(done: int, total: int, record) -> None:
-                    nonlocal right
-                    right += record.correct
-                    bar.update(task, completed=done, accuracy=f"{right / done:.0%} right")
+            return run(progress)
 
-                result = run_suite(selected, assistant, workspace.database, workspace.catalog, progress=progress)
-        else:
-            result = run_suite(selected, assistant, workspace.database, workspace.catalog)
-    finally:
-        workspace.close()
+    database: str | None
+    if len(catalogs) > 1:
+        from assistant.sources.routing import CatalogRouter
+
+        try:
+            router = CatalogRouter.open(catalogs, engine=args.engine)
+        except ValueError as exc:  # two catalogs with one name
+            err.print(f"[red]error:[/] {exc}", highlight=False)
+            return 2
+        try:
+            result = with_progress(lambda progress: run_suite_routed(selected, router, progress=progress))
+        except ValueError as exc:  # the suite names a catalog this run does not have; raised before any question
+            err.print(f"[red]error:[/] {exc}", highlight=False)
+            return 2
+        finally:
+            router.close()
+        database = None  # the report lists the catalogs
+    else:
+        from assistant.answer import Assistant
+        from assistant.workspace import open_workspace
+
+        workspace = open_workspace(args.db, catalogs[0] if catalogs else None)
+        try:
+            assistant = Assistant(workspace, engine=args.engine)
+            result = with_progress(
+                lambda progress: run_suite(selected, assistant, workspace.database, workspace.catalog, progress=progress)
+            )
+        finally:
+            workspace.close()
+        database = str(args.db) if args.db else "the demo database"
     print_summary(result, console)
     if args.json:
         console.print(f"records: {write_records(result, args.json)}", highlight=False)
     if args.report:
-        database = str(args.db) if args.db else "the demo database"
         console.print(f"report: {write_markdown(result, args.report, database=database)}", highlight=False)
     return 0
 
@@ -829,7 +915,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=7860)
     serve_cmd.add_argument("--db", help="database (default: the demo)")
-    serve_cmd.add_argument("--catalog", help="catalog folder (default: the demo)")
+    serve_cmd.add_argument("--catalog", action="append", help="catalog folder (default: the demo); repeat to serve several catalogs")
     serve_cmd.add_argument("--allow-anonymous", metavar="ROLE",
                            help="let visitors of the web UI on a non-loopback address act as ROLE (the API still needs a key)")
     serve_cmd.add_argument("--rate-limit", type=int, default=60, metavar="N", help="API requests per minute per key (default 60)")
@@ -841,7 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_create = keys.add_parser("create", help="create a key for a user acting as a role; prints it once")
     keys_create.add_argument("--user", required=True)
     keys_create.add_argument("--role", required=True, help="a role of the catalog (demo: admin, analyst, east_manager, store_staff)")
-    keys_create.add_argument("--catalog", help="catalog folder whose roles to check against (default: the demo)")
+    keys_create.add_argument("--catalog", action="append", help="catalog folder whose roles to check against (default: the demo); repeatable")
     keys_create.set_defaults(func=cmd_keys_create)
     keys_list = keys.add_parser("list", help="list keys (never the keys themselves)")
     keys_list.add_argument("--json", action="store_true")
@@ -929,8 +1015,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="run a question suite and grade the answers by executing gold SQL")
     ev.add_argument("suite", help="suite YAML file, or a shipped suite's name (e.g. demo.yaml)")
-    ev.add_argument("--db", help="database built by `wenshu demo build` (default: the demo); gold SQL runs there too")
-    ev.add_argument("--catalog", help="catalog folder (default: the demo)")
+    ev.add_argument("--db", help="database built by `wenshu demo build` (default: the demo); gold SQL runs there too; one --catalog only")
+    ev.add_argument("--catalog", action="append",
+                    help="catalog folder (default: the demo); repeat to route the suite's questions across several catalogs "
+                         "(a case's catalog: names the one it belongs to; the first is the default)")
     ev.add_argument("--json", metavar="OUT", help="write one record per graded turn (JSON list; JSON Lines for .jsonl)")
     ev.add_argument("--report", metavar="OUT.md", help="write a Markdown report with every failure")
     ev.add_argument("--engine", choices=["rules", "llm", "hybrid"],

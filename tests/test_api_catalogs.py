@@ -151,3 +151,47 @@ def test_a_correction_applies_only_in_its_catalog(tmp_path):
         assert store.feedback.corrected_plan("卖了多少", "shop") == QueryPlan(metrics=("sales",))
         assert store.feedback.corrected_plan("卖了多少", "demo") is None
         assert store.audit.record("q", "answer", catalog="shop") and store.audit.list()[0].catalog == "shop"
+
+
+def _demo_copy(folder, demo_db_path):
+    """The demo catalog in ``folder``, naming the test database as its source."""
+    import shutil
+
+    from assistant.resources import demo_catalog_dir
+
+    shutil.copytree(demo_catalog_dir(), folder)
+    header = (folder / "catalog.yaml").read_text(encoding="utf-8")
+    (folder / "catalog.yaml").write_text(
+        header.replace("  defaults:\n", f"  source: {{type: duckdb, path: '{demo_db_path}'}}\n  defaults:\n", 1), encoding="utf-8")
+    return folder
+
+
+def test_api_workers_open_every_served_catalog(tmp_path, demo_db_path, monkeypatch):
+    """`wenshu serve --api-only --workers N --catalog A --catalog B`: each worker builds the same app from the environment."""
+    import os
+
+    from assistant.api import KeyStore
+    from assistant.api.app import api_app_from_env
+
+    demo = _demo_copy(tmp_path / "demo", demo_db_path)
+    _write_folder(tmp_path / "data")
+    shop = _catalog(tmp_path / "shop", "    type: folder\n    path: ../data")
+    monkeypatch.setenv("WENSHU_SERVE_CATALOG", os.pathsep.join([str(demo), str(shop)]))
+    monkeypatch.setenv("WENSHU_SERVE_DB", "")
+    _, key = KeyStore().create("ops", "admin")
+    with TestClient(api_app_from_env()) as client:
+        listed = client.get("/api/v1/catalogs", headers={"X-API-Key": key}).json()
+        assert [c["name"] for c in listed["catalogs"]] == ["demo", "shop"]
+        body = client.post("/api/v1/ask", json={"question": "@shop sales by region in February 2024"}, headers={"X-API-Key": key}).json()
+        assert body["catalog"] == "shop" and {r[0]: float(r[1]) for r in body["rows"]} == {"North": 40.0, "South": 70.0}
+
+
+def test_serve_says_what_is_wrong_with_its_catalogs(tmp_path, demo_db_path, capsys):
+    from assistant.cli import main
+
+    demo = _demo_copy(tmp_path / "demo", demo_db_path)
+    twin = _demo_copy(tmp_path / "twin", demo_db_path)
+    assert main(["serve", "--api-only", "--catalog", str(demo), "--catalog", str(twin)]) == 2
+    assert "two catalogs are named 'demo'" in capsys.readouterr().err
+    assert main(["serve", "--db", str(demo_db_path), "--catalog", str(demo), "--catalog", str(twin)]) == 2
+    assert "--db goes with one catalog" in capsys.readouterr().err

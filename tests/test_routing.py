@@ -139,3 +139,11 @@ def test_each_catalog_keeps_its_own_index(router):
     assert demo.path != shop.path and demo.path.parent == shop.path.parent
     assert [h.id for h in shop.search("takings", k=3)] == ["sales"]
     assert "sales" not in [h.id for h in demo.search("takings", k=30)]
+
+
+def test_a_follow_up_the_conversation_cannot_answer_is_refused_there_not_answered_elsewhere(router):
+    assert router.ask("上个月新增会员数", session_id="stay", as_of=AS_OF).catalog == "demo"
+    routed = router.ask("按区域呢", session_id="stay", as_of=AS_OF)
+    assert routed.catalog == "demo" and routed.answer.status == "refuse"
+    # Naming the other catalog's metric moves the conversation there.
+    assert router.ask("那二月的小店流水呢", session_id="stay", as_of=date(2024, 3, 1)).catalog == "shop"

@@ -147,26 +147,42 @@ class CatalogRouter:
                allowed: Collection[str] | None = None) -> list[tuple[str, float, object]]:
         """Every allowed catalog's reading of ``question`` (continuing its side of the session), best first."""
         current = self.current(session_id)
-        scored = []
+        readings = []
         for name, assistant in self.assistants.items():
             if allowed is not None and name not in allowed:
                 continue
             scoped = self.session_for(name, session_id)
             previous = assistant.sessions.last(scoped) if scoped else None
             understood = assistant.rules.understand(question, as_of=as_of or assistant.workspace.default_as_of, previous=previous)
+            readings.append((name, assistant, previous, understood))
+        # Longest match across catalogs: a metric named by "流水" in one catalog is shadowed when another
+        # catalog reads "小店流水" there as its own metric.
+        spans = {name: list(u.frame.metric_spans) if u.frame is not None else [] for name, _, _, u in readings}
+        scored = []
+        for name, assistant, previous, understood in readings:
             result = understood.result
             frame = understood.frame
+            continues = previous is not None and frame is not None and assistant.rules._is_followup(frame)
+            shadowed = bool(spans[name]) and all(
+                any(s <= a and b <= e and (e - s) > (b - a) for other, theirs in spans.items() if other != name for s, e in theirs)
+                for a, b in spans[name]
+            )
             if isinstance(result, QueryPlan):
                 score = 1.0 + understood.confidence
-                if frame is not None and frame.metric_origin in ("named", "paraphrase"):
+                if shadowed:
+                    score -= NAMED_BONUS
+                elif frame is not None and frame.metric_origin in ("named", "paraphrase"):
                     score += NAMED_BONUS
-                continues = previous is not None and frame is not None and assistant.rules._is_followup(frame)
-                if continues and current in (None, name):  # the conversation this session is having now
+                if continues and current in (None, name) and not shadowed:  # the conversation this session is having now
                     score += FOLLOWUP_BONUS
             elif isinstance(result, Clarify):
                 score = 0.5 + understood.confidence / 10
             else:
                 score = understood.confidence / 10
+            if continues and name == current and not shadowed:
+                # A follow-up of this catalog's conversation stays here even when the answer is "can't": a
+                # default-metric reading elsewhere is not what was asked; a metric named elsewhere still wins.
+                score = max(score, 1.9 + FOLLOWUP_BONUS)
             if name == current:
                 score += TIE_MARGIN / 2  # the conversation's catalog wins a near tie
             scored.append((name, score, result))

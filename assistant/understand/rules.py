@@ -127,6 +127,7 @@ class Frame:
     separately: bool = False
     out_of_scope: bool = False
     leftover: str = ""
+    metric_spans: list[tuple[int, int]] = field(default_factory=list)  # where metrics were named (normalised text)
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -343,6 +344,7 @@ class RulesEngine:
                 if term.target not in frame.metrics:
                     frame.metrics.append(term.target)
                 frame.metric_origin = "named"
+                frame.metric_spans.append((match.start, match.end))
             elif term.kind == "ambiguous":
                 amb = next(a for a in self.catalog.ambiguous_terms if a.term == term.target)
                 if amb.default:
