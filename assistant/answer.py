@@ -174,7 +174,7 @@ class Assistant:
         answer = _replace(
             answer,
             engine=getattr(understanding, "label", "rules"),
-            notice=getattr(understanding, "notice", None) or "",
+            notice=" ".join(n for n in (getattr(understanding, "notice", None) or "", answer.notice) if n),
             llm_usage=usage.to_json() if usage is not None and usage.calls else None,
             metric_origin=getattr(getattr(understanding, "frame", None), "metric_origin", None),
         )
@@ -235,8 +235,36 @@ class Assistant:
         return Answer(
             "answer", question, lang, interpretation=interpretation, plan=result, sql=compiled.sql,
             columns=rows.columns, rows=rows.rows, period=period_payload(compiled, lang), confidence=confidence,
-            truncated=rows.truncated, compiled=compiled, timings=timings,
+            truncated=rows.truncated, compiled=compiled, timings=timings, notice=self._outside_data(result, compiled, lang),
         )
+
+    def _outside_data(self, plan: QueryPlan, compiled: CompiledQuery, lang: Lang) -> str:
+        """A note when the asked period lies wholly outside the data (an old export, a year before the data began):
+        the zero or empty answer then says nothing about the business."""
+        spans = []
+        for metric_id in plan.metrics:
+            for metric in self._base_metrics(metric_id):
+                if metric.time_column is not None and (span := self.workspace.coverage(str(metric.time_column))) is not None:
+                    spans.append(span)
+        if not spans:
+            return ""
+        first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+        period = compiled.period
+        if first <= period.end and period.start <= last:
+            return ""
+        label = describe_range(period, lang)
+        if lang == "zh":
+            return f"所问期间({label})不在数据范围内:数据覆盖 {first.isoformat()} 至 {last.isoformat()}。"
+        return f"The period asked about ({label}) is outside the data, which covers {first.isoformat()} to {last.isoformat()}."
+
+    def _base_metrics(self, metric_id: str, seen: frozenset[str] = frozenset()) -> list:
+        """The metric, or for a ratio, derived or restricted one the metrics it is made of (each with its time column)."""
+        metric = self.catalog.metric(metric_id)
+        if metric.time_column is not None or metric_id in seen:
+            return [metric]
+        refs = [r for r in (metric.base, metric.numerator, metric.denominator) if r and self.catalog.has_metric(r)]
+        refs += [m.id for m in self.catalog.metrics if m.id != metric_id and re.search(rf"\b{re.escape(m.id)}\b", metric.formula or "")]
+        return [b for ref in refs for b in self._base_metrics(ref, seen | {metric_id})] or [metric]
 
 
     def _answer_free_sql(self, question: str, lang: Lang, free, confidence: float) -> Answer:

@@ -413,7 +413,8 @@ def _print_answer(answer, catalog, assistant=None) -> None:
         text = assistant.presentation(answer)["text"]
         console.print(f"[bold]{text['sentence']}[/]", highlight=False)
         for note in text["notes"]:
-            console.print(f"[dim]{note}[/]", highlight=False)
+            if note != answer.notice:  # printed above
+                console.print(f"[dim]{note}[/]", highlight=False)
     console.print(("[bold]理解为:[/] " if zh else "[bold]Understood as:[/] ") + answer.interpretation, highlight=False)
     if answer.compiled is not None:
         console.print(render_rows(answer.compiled.columns, answer.rows, catalog, answer.lang))

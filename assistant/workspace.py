@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from assistant.catalog import MetricCatalog, load_catalog
@@ -71,9 +71,33 @@ class Workspace:
     catalog: MetricCatalog
     database: SandboxedDatabase
     default_as_of: date
+    _coverage: dict[str, tuple[date, date] | None] = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
         self.database.close()
+
+    def coverage(self, column: str) -> tuple[date, date] | None:
+        """The first and last date in ``table.column`` (read once), or None when unknown or empty."""
+        if column not in self._coverage:
+            table, _, name = column.partition(".")
+            found = None
+            try:
+                rows = self.database.execute(f'SELECT MIN("{name}") AS lo, MAX("{name}") AS hi FROM "{table}"', timeout_s=10).rows
+                lo, hi = rows[0] if rows else (None, None)
+                if lo is not None and hi is not None:
+                    found = (_as_date(lo), _as_date(hi))
+            except Exception:  # noqa: BLE001 — coverage only adds a note; never fails an answer
+                found = None
+            self._coverage[column] = found
+        return self._coverage[column]
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def open_workspace(db: Path | str | None = None, catalog: Path | str | None = None, *, quiet: bool = False) -> Workspace:

@@ -282,3 +282,17 @@ def test_amounts_in_sentences():
     assert format_amount(1234, "integer", "zh", "单") == "1,234单"
     assert format_amount(12345, "integer", "en", "orders") == "12.3K orders"
     assert format_amount(0.1234, "percent", "en") == "12.3%"
+
+
+def test_a_period_outside_the_data_is_said_before_the_number(demo_catalog, sandbox):
+    from assistant.answer import Assistant
+    from assistant.workspace import Workspace
+
+    assistant = Assistant(Workspace(demo_catalog, sandbox, AS_OF))
+    old = assistant.ask("2019年的GMV")
+    assert old.status == "answer" and "不在数据范围内" in old.notice and "2019" in old.notice
+    assert answer_text(old, demo_catalog).notes[0] == old.notice
+    english = assistant.ask("conversion rate in 2019")  # a ratio: its parts' time columns say where the data is
+    assert "outside the data" in english.notice
+    assert assistant.ask("上个月的GMV").notice == ""
+    assert assistant.ask("2019年到今年的GMV").notice == ""  # overlapping the data is not outside it

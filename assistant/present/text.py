@@ -717,7 +717,17 @@ def _period_line(w: _Words) -> str:
 # --- answers that are not results ---------------------------------------------------------
 def answer_text(answer: Answer, catalog: MetricCatalog, labels: MemberLabels | None = None,
                 metric_origin: MetricOrigin | None = None) -> AnswerText:  # fmt: skip
-    """The text of any answer: a result's sentence, or what a clarification, refusal or error says."""
+    """The text of any answer: a result's sentence, or what a clarification, refusal or error says.
+
+    The answer's notice (the LLM was down, the period lies outside the data …) comes first among the notes."""
+    text = _answer_text(answer, catalog, labels, metric_origin)
+    if answer.notice and answer.notice not in text.notes:
+        return AnswerText(text.lang, text.sentence, (answer.notice, *text.notes), text.interpretation, text.period)
+    return text
+
+
+def _answer_text(answer: Answer, catalog: MetricCatalog, labels: MemberLabels | None,
+                 metric_origin: MetricOrigin | None) -> AnswerText:  # fmt: skip
     lang = answer.lang
     zh = lang == "zh"
     if answer.status == "answer" and answer.compiled is not None:
