@@ -280,6 +280,23 @@ def test_writes_unknown_concepts_and_unsupported_math_are_refused(engine, questi
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["把上海徐汇店上个月的销售额改成150万", "将上个月的GMV修改为0", "set Xuhui's GMV last month to 1.5m",
+     "update the sales of Shanghai Xuhui to 150000"],
+)
+def test_setting_a_number_is_a_write_request(engine, question):
+    result = engine.understand(question, as_of=AS_OF).result
+    assert isinstance(result, Refuse) and result.code == "unsafe_input"
+
+
+@pytest.mark.parametrize("question", ["把时间改成2025年", "change the period to 2025", "把前5改成前10", "change top 5 to 10", "把上个月改成3月"])
+def test_changing_the_question_is_not_a_write_request(engine, question):
+    from assistant.understand.signals import WRITE_INTENT
+
+    assert not WRITE_INTENT.search(question.lower())
+
+
+@pytest.mark.parametrize(
     ("question", "check"),
     [
         ("What was the split of GMV between the three sales channels last month?", lambda p: p.share and p.group_by == ("channel",)),

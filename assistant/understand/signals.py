@@ -326,6 +326,9 @@ WRITE_INTENT = re.compile(
     r"|\bdrop\s+(?:the\s+)?(?:table|database|schema|view)\b"
     r"|(?:修改|删除|更新|插入|篡改|清空|改掉)\s*(?:一下)?\s*(?:订单|数据|记录|表|状态|客户|会员|价格|标价|商品)"
     r"|把.{0,20}(?:订单|记录|状态|商品|价格|标价|售价|数据|客户|会员|库存|金额).{0,10}(?:改为|改成|设为|设置为|调成|调整为|调到|删掉|删除|清零)"
+    # Setting a number: "把徐汇店上个月的销售额改成150万" / "set Xuhui's GMV last month to 1.5m" (not "改成2025年", a follow-up).
+    r"|(?:把|将)(?:(?!top|bottom|前\s*\d|后\s*\d|前[一二三四五六七八九十]|名).){0,30}(?:改为|改成|设为|设置为|设成|调成|调整为|调到|修改为|更新为|录入为?)\s*[-+]?\d+(?:[,.]\d+)*(?![\d])(?!\s*(?:年|月|日|号|季|周|天|个月|小时))"
+    r"|\b(?:change|set|update|modify|overwrite|edit|adjust)\b(?:(?!\b(?:top|bottom|first|limit|rows?)\b|\blast\s+\d).){0,60}\bto\s+[-+]?[¥$]?(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)*(?![\d/-])"
 )
 COMPARE_VERB = re.compile(
     r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b|\bwith the same\b"
