@@ -38,6 +38,8 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("trailing 14 days revenue", ["last_14_days"], []),
     # --- N weeks / months / quarters ------------------------------------------------------
     ("最近两周的销售趋势", ["last_2_weeks"], []),
+    ("average order value over the past fortnight?", ["last_2_weeks"], []),
+    ("GMV last fortnight", ["last_2_weeks"], []),
     ("近12周", ["last_12_weeks"], []),
     ("最近3个星期的客流", ["last_3_weeks"], []),
     ("past 2 weeks revenue", ["last_2_weeks"], []),

@@ -437,6 +437,7 @@ _EN_RELATIVE: dict[str, _Relative] = {
     # A rolling "past week" is 7 days, like 最近一周; "past month" is a full month (semantics.md).
     # "the last week" is rolling too ("in the last week"); "last week" alone is the calendar week.
     **_words(_rolling("last_n_days", 7), "past week", "the past week", "the last week"),
+    **_words(_rolling("last_n_weeks", 2), "past fortnight", "the past fortnight", "the last fortnight", "last fortnight"),
     **_words(_rolling("last_n_months", 1), "past month", "the past month", "the last month"),
     **_words(_rolling("last_n_quarters", 1), "past quarter", "the past quarter", "the last quarter"),
     **_words(_rolling("last_n_months", 12), "past year", "the past year", "the last year"),
