@@ -336,3 +336,20 @@ def test_a_yearly_promotion_named_without_its_year(engine, question, value, peri
 def test_amounts_are_not_promotions(engine):
     plan = plan_of(engine, "超过618元的订单")
     assert not plan.filters and plan.having[0].value == 618
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        # A particle inside a term, or 几 for 多少: still the term.
+        ("今年新注册的会员，按获客渠道拆一下", lambda p: p.metrics == ("new_members",) and p.group_by == ("acquisition_channel",)),
+        ("前天工厂交付了几单？", lambda p: p.metrics == ("delivery_count",)),
+        # ...but a particle after a dimension keeps it a dimension: each store's conversion rate.
+        ("近7天每家门店的转化率", lambda p: p.metrics == ("conversion_rate",) and p.group_by == ("store",)),
+        ("上个月每家门店的订单数", lambda p: p.group_by == ("store",)),
+        ("Yield by plant in Q3 vs Q3 last year", lambda p: str(p.period) == "Q3" and p.compare == "year_over_year"),
+    ],
+)
+def test_particles_and_repeated_periods(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)

@@ -128,6 +128,10 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("How did sales go in December?", ["M12"], []),
     ("2025年3月和4月的GMV", ["2025-03", "2025-04"], []),
     ("March and April 2025", ["2025-03", "2025-04"], []),
+    # The same month or quarter with and without a year: the bare one is the latest, not the other again.
+    ("Yield by plant in Q3 vs Q3 last year", ["Q3", "2025-Q3"], []),
+    ("三季度和去年三季度比", ["Q3", "2025-Q3"], []),
+    ("GMV in March vs March last year", ["M03", "2025-03"], []),
     # --- quarters --------------------------------------------------------------------------------
     ("本季度的销售额", ["this_quarter"], []),
     ("这个季度", ["this_quarter"], []),

@@ -21,6 +21,8 @@ from assistant.catalog.model import MetricCatalog
 
 TermKind = Literal["metric", "dimension", "value", "ambiguous", "vague"]
 _WORDISH = re.compile(r"[0-9a-z]")
+_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_PARTICLE = re.compile(r"[\u4e00-\u9fff][的了][\u4e00-\u9fff]|几")
 _YEARLY = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?!\d{1,2}月|-\d)(.{2,})$")  # "2026双11狂欢节", "2026 Double 11 Festival" (not "2026年10月会员日")
 _OCCASION_SUFFIX = re.compile(r"(狂欢节|年中大促|大促|购物节|黄金周|\s*(?:shopping\s+)?festival|\s*mid-year sale|\s*sale)$", re.IGNORECASE)
 _KIND_RANK = {"metric": 0, "ambiguous": 1, "value": 2, "dimension": 3, "vague": 4}
@@ -157,6 +159,7 @@ class Lexicon:
                 end = i + len(surface)
                 if text.startswith(surface, i) and self._boundary_ok(text, i, end, surface):
                     candidates.append((i, end, surface))
+        candidates += self._particle_candidates(text, candidates)
         # Longest first; among equals, earlier first.
         candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
         matches: list[Match] = []
@@ -169,6 +172,44 @@ class Lexicon:
             matches.append(Match(start, end, question[start:end], readings[0], tuple(readings[1:])))
         matches.sort(key=lambda m: m.start)
         return matches
+
+    def _particle_candidates(self, text: str, exact: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Chinese terms with a particle inside or 几 for 多少: 新注册的会员 (新注册会员), 交付了几单 (交付了多少单).
+
+        The question is read again without 的/了 between Chinese characters and with 几 as 多少; a term found
+        only that way spans the original characters, particles included, so it competes by that length."""
+        if not _PARTICLE.search(text):
+            return []
+        stripped: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(text):
+            if ch in "的了" and 0 < i < len(text) - 1 and _HAN_CHAR.match(text[i - 1]) and _HAN_CHAR.match(text[i + 1]):
+                continue
+            for out in ("多少" if ch == "几" else ch):
+                stripped.append(out)
+                origin.append(i)
+        joined = "".join(stripped)
+        known = {(s, e) for s, e, _ in exact}
+        found = []
+        for i, ch in enumerate(joined):
+            for surface in self._by_first.get(ch, ()):
+                if len(surface) < 3 or _is_english(surface) or not joined.startswith(surface, i):
+                    continue
+                start, end = origin[i], origin[i + len(surface) - 1] + 1
+                if (start, end) in known or text[start:end] == surface or end - start < 3:
+                    continue
+                if self._splits_a_name(text, start, end):
+                    continue
+                found.append((start, end, surface))
+        return found
+
+    def _splits_a_name(self, text: str, start: int, end: int) -> bool:
+        """门店的转化率 is the conversion rate of each store, not the metric 门店转化率: a particle after a
+        dimension or member name keeps the name apart."""
+        for p in range(start + 1, end - 1):
+            if text[p] in "的了" and any(t.kind in ("dimension", "value") for t in self._terms.get(text[start:p], ())):
+                return True
+        return False
 
     @staticmethod
     def _boundary_ok(text: str, start: int, end: int, surface: str) -> bool:

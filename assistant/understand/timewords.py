@@ -897,11 +897,19 @@ def _share_years(atoms: list[_Atom], ctx: _Context) -> list[_Atom]:
                 out[i + 1] = _year_period(right)
             if left.period is None and (right.period is not None or versus):
                 out[i] = _year_period(left)
+        elif _same_unit_value(left.cal, right.cal):
+            continue  # Q3 vs Q3 last year / 3月和去年3月: the bare one is the latest, not the other one again
         elif _is_yearless(right) and left.cal.year is not None:
             out[i + 1] = _with_year(left, right, ctx, right.start, right.end)
         elif _is_yearless(left) and right.cal.year is not None:
             out[i] = _with_year(right, left, ctx, left.start, left.end)
     return out
+
+
+def _same_unit_value(left: _Cal, right: _Cal) -> bool:
+    """The same month (quarter, half, day …) apart from the year."""
+    keys = ("unit", "month", "to_month", "day", "quarter", "half", "week")
+    return all(getattr(left, k) == getattr(right, k) for k in keys)
 
 
 def _month_and_day(left: _Atom, right: _Atom) -> bool:
