@@ -348,8 +348,30 @@ def test_amounts_are_not_promotions(engine):
         ("近7天每家门店的转化率", lambda p: p.metrics == ("conversion_rate",) and p.group_by == ("store",)),
         ("上个月每家门店的订单数", lambda p: p.group_by == ("store",)),
         ("Yield by plant in Q3 vs Q3 last year", lambda p: str(p.period) == "Q3" and p.compare == "year_over_year"),
+        # A metric name that starts with the dimension asked for: the breakdown, and the rest as the metric.
+        ("各门店转化率怎么样？", lambda p: p.metrics == ("conversion_rate",) and p.group_by == ("store",)),
+        ("上个月各门店订单数", lambda p: p.metrics == ("order_count",) and p.group_by == ("store",)),
+        # A dimension named only as the subject gives way to the breakdown asked for.
+        ("上个月工厂生产的各品类产量分别是多少", lambda p: p.group_by == ("category",)),
+        ("上个月按区域和门店类型拆分的成交额", lambda p: p.group_by == ("region", "store_type")),
+        # A head noun (原因) names the dimension of that kind the metric's rows have.
+        ("上个月的退货按原因分一下", lambda p: p.group_by == ("return_reason",)),
+        ("上个月投诉按原因分一下", lambda p: p.group_by == ("complaint_category",)),
+        # No metric named, and the default cannot slice production lines: the words decide.
+        ("How many minutes did L3 actually run yesterday?", lambda p: p.metrics == ("running_minutes",)),
+        ("上个月金卡会员里有多少人下过单？", lambda p: p.metrics == ("active_customers",)),
     ],
 )
 def test_particles_and_repeated_periods(engine, question, check):
     plan = plan_of(engine, question)
     assert check(plan), summary(plan)
+
+
+def test_a_slice_the_default_metric_cannot_take_asks_which_metric(engine):
+    from assistant.plan import Clarify
+
+    result = engine.understand("哪个车间最好", as_of=AS_OF).result
+    assert isinstance(result, Clarify) and len(result.options) >= 2
+    assert all(o.plan.group_by == ("workshop",) for o in result.options)
+    refused = engine.understand("electricity consumption of the Chengdu plant last month", as_of=AS_OF).result
+    assert isinstance(refused, Refuse) and refused.code == "unknown_metric"

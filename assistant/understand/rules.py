@@ -128,6 +128,7 @@ class Frame:
     out_of_scope: bool = False
     leftover: str = ""
     metric_spans: list[tuple[int, int]] = field(default_factory=list)  # where metrics were named (normalised text)
+    implicit_groups: list[str] = field(default_factory=list)  # dimensions named without 各/按/by ("工厂生产的…")
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -341,6 +342,14 @@ class RulesEngine:
                         frame.group_by.append(kind_dim)  # "各类投诉" / "which type of complaint"
                 if self._qualifier(match, matches, i, text):
                     continue
+                lead = self._leading_dimension(match.surface)
+                if lead and re.search(r"(?:各|每个|每家|每一家|每条|每|按|分)\s*$", before):
+                    # "各门店转化率" / "各门店订单数": the name starts with the dimension asked for; the rest,
+                    # when it is a metric's name itself, is the metric (订单数 per store, not 门店订单数).
+                    dim_name, rest = lead
+                    if dim_name not in frame.group_by:
+                        frame.group_by.append(dim_name)
+                    term = next((t for t in self.lexicon.terms(rest) if t.kind == "metric"), term)
                 if term.target not in frame.metrics:
                     frame.metrics.append(term.target)
                 frame.metric_origin = "named"
@@ -377,6 +386,10 @@ class RulesEngine:
                     if entity and entity != dim and entity not in frame.group_by:
                         frame.group_by.append(entity)
                 previous_value = match
+        self._head_noun_groups(frame, text, matches)
+        if frame.implicit_groups and any(g not in frame.implicit_groups for g in frame.group_by):
+            # "工厂生产的各品类产量": 各品类 is the breakdown; the factory is only the subject.
+            frame.group_by = [g for g in frame.group_by if g not in frame.implicit_groups]
         if not frame.metrics and frame.ambiguous_defaults:
             # "订单" means order_count unless the question names a metric ("online orders' AOV").
             frame.metrics = list(dict.fromkeys(frame.ambiguous_defaults))
@@ -398,6 +411,37 @@ class RulesEngine:
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
         )
+
+    def _head_noun_groups(self, frame: Frame, text: str, matches: list[Match]) -> None:
+        """"退货按原因分一下": 原因 alone names no dimension, but it ends 退货原因, the one reason the asked
+        metric's rows have — so the breakdown is by that dimension (when exactly one fits)."""
+        covered = [(m.start, m.end) for m in matches]
+        metrics = frame.metrics or frame.ambiguous_defaults
+        if not metrics:
+            return
+        for cue in re.finditer(r"(?:按|各|分)\s*([\u4e00-\u9fff]{2})", text):
+            start, end = cue.span(1)
+            if any(s < end and start < e for s, e in covered):
+                continue
+            head = cue.group(1)
+            fits = {
+                dim.name for dim in self.catalog.dimensions
+                if dim.name not in frame.group_by and any(len(t) >= 3 and normalize(t).endswith(head) for t in (dim.label.zh, *dim.synonyms.zh))
+                and self._reaches(dim.name, list(dict.fromkeys(metrics)))
+            }
+            if len(fits) == 1:
+                frame.group_by.append(fits.pop())
+
+    def _leading_dimension(self, surface: str) -> tuple[str, str] | None:
+        """The dimension a Chinese metric name begins with, and the rest: (store, 转化率) for 门店转化率."""
+        text = normalize(surface)
+        if not re.match(r"[\u4e00-\u9fff]", text):
+            return None
+        for k in range(len(text) - 2, 1, -1):
+            for term in self.lexicon.terms(text[:k]):
+                if term.kind == "dimension":
+                    return term.target, text[k:]
+        return None
 
     def _type_dimension(self, metric_id: str) -> str | None:
         """The dimension that sorts a metric's own rows into kinds (complaints → complaint category)."""
@@ -441,8 +485,11 @@ class RulesEngine:
         if _UNFILTER_BEFORE.search(before):
             frame.unfilter.add(name)
             return
+        listed = i > 0 and matches[i - 1].term.kind == "dimension" and matches[i - 1].term.target in frame.group_by \
+            and matches[i - 1].term.target not in frame.implicit_groups \
+            and signals.CONNECTOR.match(text[matches[i - 1].end: match.start]) is not None  # "按区域和门店类型"
         explicit = (
-            signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before) or _TOP_BEFORE.search(before)
+            listed or signals.GROUP_MARKER.search(before) or signals.WHICH_MARKER.search(before) or _TOP_BEFORE.search(before)
             or re.match(r"各|每|按|分|哪|by\b|per\b|each\b|which\b", normalize(match.surface))
         )
         if not explicit:
@@ -461,6 +508,8 @@ class RulesEngine:
                 return  # "门店数" / "多少件商品": the counted thing, not a breakdown
         if name not in frame.group_by:
             frame.group_by.append(name)
+            if not explicit:
+                frame.implicit_groups.append(name)
 
     # ------------------------------------------------------------------ planning
     def understand(self, question: str, *, as_of: date, previous: "Turn | None" = None) -> Understood:
@@ -536,7 +585,12 @@ class RulesEngine:
         if not metrics:
             ranking_like = frame.rank is not None or frame.change is not None or frame.group_by or frame.filters or frame.trend
             if frame.metric_origin == "vague" or frame.performance or (ranking_like and not frame.unknown_metric_words):
-                metrics = [self._default_metric(frame)]
+                default = self._default_metric(frame)
+                if default is None:
+                    if _unexplained(frame.leftover):
+                        return self._refuse_unknown(frame, forced=True), 0.7  # "electricity consumption of the plant"
+                    return self._clarify_metric_for_slice(frame, as_of), 0.5
+                metrics = [default]
                 frame.metric_origin = frame.metric_origin or "vague"
                 confidence -= 0.1
             else:
@@ -584,22 +638,51 @@ class RulesEngine:
             pass
         return "previous"
 
-    def _default_metric(self, frame: Frame) -> str:
+    def _default_metric(self, frame: Frame) -> str | None:
         """The catalog's default metric — or, when the question is about something it can't
-        slice (complaint categories, workshops), that subject's own count."""
+        slice (complaint categories, workshops), that subject's own count, or the metric whose words
+        the question uses; None when nothing decides (then the question is which metric)."""
         defaults = self.catalog.defaults
         if defaults.count_metric and frame.metric_origin == "vague" and _HOW_MANY.search(normalize(frame.question)):
             return defaults.count_metric  # "how many beverages did we sell"
         dims = frame.group_by + list(frame.filters)
         if all(self._reaches(d, [defaults.metric]) for d in dims):
             return defaults.metric
+        # "How many minutes did L3 run yesterday?": among the metrics that reach the slice, the one whose
+        # words the question uses (running minutes), when exactly one does best.
+        reachable = [m for m in self.catalog.metrics if all(self._reaches(d, [m.id]) for d in dims)]
+        words = _stems(frame.leftover)
+        scored = sorted(
+            ((2 * len(words & _stems(f"{m.label.zh} {m.label.en}")) + len(words & _stems(" ".join(m.terms()))), m.id) for m in reachable),
+            reverse=True,
+        )  # a word of the metric's name counts more than one of its synonyms
+        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            return scored[0][1]
         for dim_name in dims:
             table = self._table_of(dim_name)
             candidates = [m for m in self.catalog.metrics if m.kind == "simple" and m.table == table]
             candidates.sort(key=lambda m: (m.agg not in ("count", "sum"), self.catalog.metrics.index(m)))
             if candidates:
                 return candidates[0].id
-        return defaults.metric
+        return None if reachable else defaults.metric
+
+    def _clarify_metric_for_slice(self, frame: Frame, as_of: date) -> Clarify:
+        """"哪个车间最好": the default metric cannot slice workshops, so ask which metric, offering those that can."""
+        dims = frame.group_by + list(frame.filters)
+        tiers = {"战略": 0, "战术": 1, "运营": 2}
+        reachable = [m for m in self.catalog.metrics if all(self._reaches(d, [m.id]) for d in dims)]
+        reachable.sort(key=lambda m: (tiers.get(m.tier, 3), m.kind != "simple", self.catalog.metrics.index(m)))
+        zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
+        options = []
+        for metric in reachable[:4]:
+            plan = self._assemble(frame, [metric.id], as_of, None)
+            label = f"{metric.label.zh}:{metric.description.zh}" if zh else f"{metric.label.en}: {metric.description.en}"
+            options.append(ClarifyOption(label=label, plan=plan))
+        names = [self.catalog.dimension(d).label.get("zh" if zh else "en") for d in dims]
+        question = (
+            f"按{'、'.join(names)}看,要用哪个指标?" if zh else f"Which metric should {', '.join(names)} be measured by?"
+        )
+        return Clarify(question=question, options=tuple(options))
 
     def _assemble(self, frame: Frame, metrics: list[str], as_of: date, base: QueryPlan | None) -> QueryPlan:
         """Fill the frame into a plan; ``base`` is the previous plan of a follow-up."""
@@ -923,6 +1006,37 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
         for i in range(max(0, start), min(len(chars), end)):
             chars[i] = " "
     return "".join(chars)
+
+
+_STOPWORDS = frozenset("how many much what which did does do was were is are the a an of in on at for by to and or our we actually".split())
+
+
+_FUNCTION_WORDS = re.compile(r"哪个|哪家|哪条|哪些|哪一个|什么|怎么样|怎样|如何|最好|最差|多少|一下|看看|呢|吗|吧|啊|的|了|是|有|几")
+
+
+def _unexplained(leftover: str) -> bool:
+    """Words the reader could not place that look like a thing asked about ("electricity consumption")."""
+    han = _FUNCTION_WORDS.sub("", "".join(re.findall(r"[\u4e00-\u9fff]+", leftover)))
+    words = [w for w in re.findall(r"[a-z]+", normalize(leftover)) if w not in _STOPWORDS and len(w) >= 4]
+    return len(han) >= 2 or len(words) >= 2
+
+
+def _stems(text: str) -> set[str]:
+    """English content words, crudely stemmed (running → run, minutes → minute), and Chinese bigrams."""
+    stems = set()
+    for word in re.findall(r"[a-z]+", normalize(text)):
+        if word in _STOPWORDS or len(word) < 3:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        if len(word) > 3 and word[-1] == word[-2]:
+            word = word[:-1]  # runn → run
+        stems.add(word)
+    han = "".join(re.findall(r"[\u4e00-\u9fff]+", text))
+    stems |= {han[i: i + 2] for i in range(len(han) - 1)}
+    return stems
 
 
 def _bigrams(text: str) -> set[str]:
