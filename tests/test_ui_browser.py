@@ -350,8 +350,9 @@ def served_two(tmp_path_factory, demo_catalog, sandbox):
     _write_folder(root / "data")
     shop_dir = _catalog(root / "cat", "    type: folder\n    path: ../data")
     text = (shop_dir / "catalog.yaml").read_text(encoding="utf-8")
-    # A word only the shop knows (小店流水 / shop takings); the demo reads 流水 as its own sales, so both understand it.
-    (shop_dir / "catalog.yaml").write_text(text.replace("label: {zh: 销售额, en: Sales}", "label: {zh: 小店流水, en: Shop takings}"), encoding="utf-8")
+    # A name only the shop knows (小店流水 / shop takings), and a synonym both catalogs know (销售额), so both understand it.
+    (shop_dir / "catalog.yaml").write_text(text.replace(
+        "label: {zh: 销售额, en: Sales}", "label: {zh: 小店流水, en: Shop takings}\n    synonyms: {zh: [销售额]}"), encoding="utf-8")
     shop = open_workspace(catalog=shop_dir)
     shop.default_as_of = SHOP_AS_OF  # "last month" is February 2024 there, as the UI asks with each workspace's date
     router = CatalogRouter({"demo": Assistant(Workspace(demo_catalog, sandbox, AS_OF)), "shop": Assistant(shop)})
@@ -412,8 +413,8 @@ def test_two_catalogs_route_each_question_and_name_the_catalog(open_two, served_
 @browser_only
 def test_two_catalogs_the_selector_forces_one_and_a_tie_asks_which(open_two):
     page = open_two()
-    # Both catalogs read 小店流水: left to the router, it asks which catalog was meant.
-    ask(page, "上个月各区域的小店流水", rendered="#ws-clarify input")
+    # Both catalogs read 销售额: left to the router, it asks which catalog was meant.
+    ask(page, "上个月各区域的销售额", rendered="#ws-clarify input")
     choices = page.locator("#ws-clarify label")
     assert choices.count() == 2 and "@shop" in choices.nth(1).inner_text()
     assert not page.locator("#ws-answered-by").is_visible()
@@ -424,10 +425,10 @@ def test_two_catalogs_the_selector_forces_one_and_a_tie_asks_which(open_two):
     assert "@shop" in _answered_by(page) and "South" in page.inner_text("#ws-table")
     # Chosen in the selector, the same question goes to that catalog without asking.
     _pick(page, "#ws-catalog", "优选零售 (@demo)")
-    ask(page, "上个月各区域的小店流水", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
+    ask(page, "上个月各区域的销售额", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
     assert "@demo" in _answered_by(page) and "华东" in page.inner_text("#ws-table")
     _pick(page, "#ws-catalog", "小店 (@shop)")
-    ask(page, "上个月各区域的小店流水", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
+    ask(page, "上个月各区域的销售额", rendered="#ws-plot .vega-embed canvas, #ws-plot .vega-embed svg.marks")
     page.wait_for_function("() => document.querySelector('#ws-answered-by').innerText.includes('@shop')")
     assert "North" in page.inner_text("#ws-table") and not page.locator("#ws-clarify").is_visible()
     _assert_offline(page)
