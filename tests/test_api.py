@@ -403,3 +403,14 @@ def test_ask_can_skip_the_chart(api, keys):
     assert answer["status"] == "answer" and answer["chart"] is None and answer["text"]["sentence"]
     with_chart = client.post("/api/v1/ask", json={**body, "chart": True}, headers=auth(keys, "admin")).json()
     assert with_chart["chart"]["kind"] == "bar"
+
+
+def test_a_composed_share_needs_both_metrics_granted(demo_catalog):
+    from assistant.api import policy_for
+
+    analyst = policy_for(demo_catalog, "analyst")
+    granted = [m.id for m in demo_catalog.metrics if analyst.allows_metric(m.id)]
+    denied = [m.id for m in demo_catalog.metrics if not analyst.allows_metric(m.id)]
+    assert analyst.allows_metric(f"{granted[0]}__per__{granted[1]}")
+    if denied:
+        assert not analyst.allows_metric(f"{denied[0]}__per__{granted[0]}")

@@ -441,3 +441,21 @@ def test_share_of_one_member_is_of_the_unfiltered_total(demo_catalog, sandbox):
     )
     assert_same(rows, expected)
     assert 0 < rows[0][1] < 1
+
+
+def test_a_composed_share_is_the_ratio_of_the_two_metrics_at_each_grain(demo_catalog, sandbox):
+    """promotion_gmv__per__gmv: promotion GMV ÷ GMV, per region, recomputed (not averaged)."""
+    from assistant.catalog.model import RATIO_SEP
+
+    metric_id = f"promotion_gmv{RATIO_SEP}gmv"
+    assert demo_catalog.has_metric(metric_id) and demo_catalog.metric(metric_id).format == "percent"
+    assert not demo_catalog.has_metric(f"gmv{RATIO_SEP}gmv") and not demo_catalog.has_metric(f"gmv{RATIO_SEP}nope")
+    plan = QueryPlan(metrics=(metric_id,), group_by=("region",), period="last_month")
+    got = {r[0]: float(r[1]) for r in sandbox.execute(compile_plan(demo_catalog, plan, AS_OF).sql).rows}
+    hand = """
+    SELECT s.region, SUM(CASE WHEN o.promotion_id IS NOT NULL THEN i.amount ELSE 0 END) / SUM(i.amount)
+    FROM fact_order_items i JOIN fact_orders o ON i.order_id = o.order_id JOIN dim_store s ON o.store_id = s.store_id
+    WHERE o.status <> '已取消' AND o.order_date BETWEEN DATE '2026-10-01' AND DATE '2026-10-31'
+    GROUP BY 1"""
+    want = {r[0]: float(r[1]) for r in sandbox.execute(hand).rows}
+    assert got.keys() == want.keys() and all(abs(got[k] - want[k]) < 1e-9 for k in want)

@@ -375,3 +375,24 @@ def test_a_slice_the_default_metric_cannot_take_asks_which_metric(engine):
     assert all(o.plan.group_by == ("workshop",) for o in result.options)
     refused = engine.understand("electricity consumption of the Chengdu plant last month", as_of=AS_OF).result
     assert isinstance(refused, Refuse) and refused.code == "unknown_metric"
+
+
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [
+        ("上个月促销成交额占成交总额的比例", "promotion_gmv__per__gmv"),
+        ("上个月促销成交额在GMV中的占比", "promotion_gmv__per__gmv"),
+        ("上个月GMV中促销成交额的占比是多少", "promotion_gmv__per__gmv"),
+        ("promo sales as a share of GMV last month", "promotion_gmv__per__gmv"),
+        ("What percent of last month's GMV came from promo sales?", "promotion_gmv__per__gmv"),
+        ("退款金额占GMV的比例", "refund_amount__per__gmv"),
+    ],
+)
+def test_one_metric_as_a_share_of_another(engine, question, metric):
+    plan = plan_of(engine, question)
+    assert plan.metrics == (metric,) and not plan.share
+
+
+def test_two_metrics_side_by_side_are_not_a_share(engine):
+    assert plan_of(engine, "上个月GMV和促销成交额").metrics == ("gmv", "promotion_gmv")
+    assert plan_of(engine, "上个月转化率占客单价的比例").metrics != ("conversion_rate__per__aov",)  # rates are no parts

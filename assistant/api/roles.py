@@ -50,6 +50,10 @@ class Policy:
         return self.role.metrics == "*" and not self.role.row_filters and not self.role.masked_dimensions
 
     def allows_metric(self, metric_id: str) -> bool:
+        from assistant.catalog.model import RATIO_SEP
+
+        if RATIO_SEP in metric_id:  # one metric as a share of another: both must be granted
+            return all(self.allows_metric(part) for part in metric_id.split(RATIO_SEP))
         return self.role.metrics == "*" or metric_id in self.role.metrics
 
     def check(self, result: Any) -> None:

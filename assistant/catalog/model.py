@@ -311,6 +311,9 @@ class Role(_Frozen):
     source: SourceRef | None = Field(default=None, exclude=True)
 
 
+RATIO_SEP = "__per__"  # "a__per__b": metric a as a fraction of metric b (see MetricCatalog.metric)
+
+
 class MetricCatalog(_Frozen):
     name: str
     title: Text
@@ -336,10 +339,32 @@ class MetricCatalog(_Frozen):
         for metric in self.metrics:
             if metric.id == metric_id:
                 return metric
+        composed = self._composed_ratio(metric_id)
+        if composed is not None:
+            return composed
         raise KeyError(metric_id)
 
     def has_metric(self, metric_id: str) -> bool:
-        return any(m.id == metric_id for m in self.metrics)
+        return any(m.id == metric_id for m in self.metrics) or self._composed_ratio(metric_id) is not None
+
+    def _composed_ratio(self, metric_id: str) -> Metric | None:
+        """``promotion_gmv__per__gmv``: one catalog metric as a fraction of another, asked in words
+        ("促销成交额占成交总额的比例", "promotion GMV as a share of GMV"), recomputed at every grain like any ratio."""
+        part, sep, whole = metric_id.partition(RATIO_SEP)
+        if not sep or part == whole or RATIO_SEP in whole:
+            return None
+        found = {m.id: m for m in self.metrics if m.id in (part, whole)}
+        if len(found) != 2:
+            return None
+        a, b = found[part], found[whole]
+        return Metric(
+            id=metric_id,
+            label=Text(zh=f"{a.label.zh}占{b.label.zh}的比例", en=f"{a.label.en} as a share of {b.label.en}"),
+            description=Text(zh=f"{a.label.zh} ÷ {b.label.zh},在所问的粒度上重新计算。",
+                             en=f"{a.label.en} ÷ {b.label.en}, recomputed at the grain asked."),
+            kind="ratio", numerator=part, denominator=whole, unit=Text(zh="百分比", en="percent"), format="percent",
+            direction=a.direction, owner=a.owner, tier=a.tier,
+        )
 
     def dimension(self, name: str) -> Dimension:
         for dim in self.dimensions:

@@ -157,7 +157,7 @@ class CatalogRouter:
             readings.append((name, assistant, previous, understood))
         # Longest match across catalogs: a metric named by "流水" in one catalog is shadowed when another
         # catalog reads "小店流水" there as its own metric.
-        spans = {name: list(u.frame.metric_spans) if u.frame is not None else [] for name, _, _, u in readings}
+        spans = {name: [(s, e) for s, e, _ in u.frame.metric_spans] if u.frame is not None else [] for name, _, _, u in readings}
         scored = []
         for name, assistant, previous, understood in readings:
             result = understood.result

@@ -127,7 +127,7 @@ class Frame:
     separately: bool = False
     out_of_scope: bool = False
     leftover: str = ""
-    metric_spans: list[tuple[int, int]] = field(default_factory=list)  # where metrics were named (normalised text)
+    metric_spans: list[tuple[int, int, str]] = field(default_factory=list)  # where metrics were named (normalised text)
     implicit_groups: list[str] = field(default_factory=list)  # dimensions named without 各/按/by ("工厂生产的…")
     unknown_metric_words: bool = False
     understood_anything: bool = False
@@ -353,7 +353,7 @@ class RulesEngine:
                 if term.target not in frame.metrics:
                     frame.metrics.append(term.target)
                 frame.metric_origin = "named"
-                frame.metric_spans.append((match.start, match.end))
+                frame.metric_spans.append((match.start, match.end, term.target))
             elif term.kind == "ambiguous":
                 amb = next(a for a in self.catalog.ambiguous_terms if a.term == term.target)
                 if amb.default:
@@ -686,6 +686,10 @@ class RulesEngine:
 
     def _assemble(self, frame: Frame, metrics: list[str], as_of: date, base: QueryPlan | None) -> QueryPlan:
         """Fill the frame into a plan; ``base`` is the previous plan of a follow-up."""
+        part_of = self._part_of(frame, metrics)
+        if part_of is not None:
+            metrics = [part_of]  # "促销成交额占成交总额的比例": one metric as a fraction of the other
+            frame.share = False
         period = frame.period or (base.period if base else None)
         compare = frame.compare or (base.compare if base else None)
         if frame.compare_base is not None:
@@ -774,6 +778,39 @@ class RulesEngine:
             metrics=tuple(metrics), group_by=tuple(group_by), grain=grain, filters=tuple(filters.values()), period=period,
             compare=compare, order_by=tuple(order_by), limit=limit, share=share, having=tuple(having),
         )
+
+    def _part_of(self, frame: Frame, metrics: list[str]) -> str | None:
+        """Two named metrics of the same kind joined as part and whole: "A占B的比例", "B中A的占比",
+        "A as a share of B", "what percent of B came from A" → the composed ratio ``A__per__B``."""
+        mentions = [(s, e, m) for s, e, m in frame.metric_spans if m in metrics]
+        ids = list(dict.fromkeys(m for _, _, m in mentions))
+        if len(ids) != 2:
+            return None
+        first = next(x for x in mentions if x[2] == ids[0])
+        second = next(x for x in mentions if x[2] == ids[1])
+        text = normalize(frame.question)
+        before, between, after = text[max(0, first[0] - 40): first[0]], text[first[1]: second[0]], text[second[1]: second[1] + 16]
+        part = whole = None
+        if re.fullmatch(r"\s*(?:在|占|占了|占到|占据)\s*(?:整体|全部|总)?\s*", between) and re.match(
+            r"\s*(?:中|里|当中|里面)?\s*(?:的)?\s*(?:所)?(?:比例|比重|占比|百分比|份额|多少|几成|百分之几|%|多大)", after
+        ):
+            part, whole = ids  # 促销成交额占成交总额的比例 / 促销成交额在成交总额中的占比
+        elif re.fullmatch(r"\s*(?:的)?\s*(?:中|里|当中|里面)\s*(?:的)?\s*", between) and re.match(r"\s*(?:的)?\s*(?:所)?(?:占比|比例|比重|占多少|占了多少|份额)", after):
+            whole, part = ids  # 成交总额中促销成交额的占比
+        elif re.fullmatch(r"\s*as an?\s+(?:share|percentage|percent|proportion|fraction|%)\s+of\s+(?:the\s+|our\s+|total\s+|all\s+)*", between):
+            part, whole = ids  # promotion GMV as a share of GMV
+        elif re.search(r"(?:percent|percentage|share|proportion|fraction|%)\s+of\s+.{0,28}$", before) and re.fullmatch(
+            r"\s*(?:'s)?\s*(?:came|come|comes|was|is|were|are)?\s*(?:from|made up of|due to|accounted for by|by)\s+(?:the\s+|our\s+)?", between
+        ):
+            whole, part = ids  # what percent of GMV came from promotion GMV
+        if part is None or whole is None:
+            return None
+        a, b = self.catalog.metric(part), self.catalog.metric(whole)
+        if a.format != b.format or a.format == "percent" or a.unit != b.unit:
+            return None  # a part of a whole has the whole's unit; orders per visitor is another metric's job
+        from assistant.catalog.model import RATIO_SEP
+
+        return f"{part}{RATIO_SEP}{whole}"
 
     def _ranking(self, frame: Frame, metrics: list[str], compare, group_by, grain) -> tuple[list[OrderBy], int | None] | None:
         rank, change = frame.rank, frame.change
