@@ -179,7 +179,7 @@ class Assistant:
             metric_origin=getattr(getattr(understanding, "frame", None), "metric_origin", None),
         )
         if session_id and answer.plan is not None and answer.status == "answer":
-            self.sessions.remember(session_id, question, answer.plan, understanding.frame)
+            self.sessions.remember(session_id, question, answer.plan, understanding.frame, members=answer_members(answer))
         if session_id and isinstance(understanding.result, Clarify):
             self._pending[session_id] = understanding.result
         timings = {"understand_ms": understood_ms, **answer.timings, "total_ms": (time.perf_counter() - started) * 1000}
@@ -284,6 +284,21 @@ class Assistant:
             "answer", question, lang, interpretation=interpretation, sql=free.sql, columns=rows.columns,
             rows=rows.rows, confidence=confidence, engine="llm (free SQL)", truncated=rows.truncated, timings=timings,
         )
+
+
+def answer_members(answer: Answer, cap: int = 50) -> dict[str, tuple] | None:
+    """The members an answer lists per grouped dimension, in its order (what "这个品类" can point at)."""
+    if answer.compiled is None or not answer.rows:
+        return None
+    found: dict[str, list] = {}
+    for i, column in enumerate(answer.compiled.columns):
+        if column.role != "dimension":
+            continue
+        values = found.setdefault(column.source, [])
+        for row in answer.rows:
+            if row[i] is not None and row[i] not in values and len(values) < cap:
+                values.append(row[i])
+    return {k: tuple(v) for k, v in found.items() if v} or None
 
 
 def _replace(answer: Answer, **changes: Any) -> Answer:

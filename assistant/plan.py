@@ -169,6 +169,7 @@ RefuseCode = Literal[
     "unsafe_input",
     "unsupported",
     "invalid_plan",
+    "unresolved_reference",  # "这个门店" with no answer that names one
 ]
 
 

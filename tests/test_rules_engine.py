@@ -396,3 +396,23 @@ def test_one_metric_as_a_share_of_another(engine, question, metric):
 def test_two_metrics_side_by_side_are_not_a_share(engine):
     assert plan_of(engine, "上个月GMV和促销成交额").metrics == ("gmv", "promotion_gmv")
     assert plan_of(engine, "上个月转化率占客单价的比例").metrics != ("conversion_rate__per__aov",)  # rates are no parts
+
+
+def test_this_and_these_point_at_the_last_answers_members(engine):
+    top = Turn("上周销量最高的品类是哪个？", QueryPlan(metrics=("units_sold",), group_by=("category",), period="last_week",
+                                                  order_by=({"metric": "units_sold"},), limit=1), members={"category": ("生鲜",)})
+    plan = engine.understand("这个品类里销量前5的商品呢？", as_of=AS_OF, previous=top).result
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.group_by == ("product",) and plan.filters[0].values == ("生鲜",) and plan.limit == 5
+    three = Turn("上个月GMV前三的门店", QueryPlan(metrics=("gmv",), group_by=("store",), period="last_month",
+                                               order_by=({"metric": "gmv"},), limit=3), members={"store": ("A店", "B店", "C店")})
+    plan = engine.understand("what was the AOV of those stores?", as_of=AS_OF, previous=three).result
+    assert isinstance(plan, QueryPlan) and plan.metrics == ("aov",) and set(plan.filters[0].values) == {"A店", "B店", "C店"}
+    # "this store" after a list of three: which one? Each option asks about one of them.
+    asked = engine.understand("这个门店的客单价", as_of=AS_OF, previous=three).result
+    assert isinstance(asked, Clarify) and [o.plan.filters[0].values for o in asked.options] == [("A店",), ("B店",), ("C店",)]
+    # With nothing to point at: ask for the name rather than guess.
+    assert engine.understand("这个门店上个月的GMV", as_of=AS_OF).result.code == "unresolved_reference"
+    # A member named in the question itself is what "这个活动" means.
+    named = plan_of(engine, "2026双11狂欢节这个活动一共成交了多少")
+    assert named.filters and not named.group_by

@@ -82,6 +82,17 @@ def test_follow_ups_use_the_stored_session_across_restarts(store_path, assistant
         assert follow.plan.metrics == ("order_count",) and follow.plan.group_by == ("region",)
 
 
+def test_a_follow_up_points_at_the_last_answers_members_across_restarts(store_path, assistant_with):
+    with Store(store_path) as store:
+        first = assistant_with(store).ask("上个月GMV前三的门店", session_id="point")
+        top3 = [row[0] for row in first.rows]
+        assert first.status == "answer" and len(top3) == 3
+    with Store(store_path) as store:  # the members live in the store, not in this process
+        follow = assistant_with(store).ask("这几家门店的客单价呢", session_id="point")
+        assert follow.status == "answer", follow.message
+        assert follow.plan.metrics == ("aov",) and set(follow.plan.filters[0].values) == set(top3)
+
+
 def test_concurrent_writers_lose_nothing(store_path):
     threads_n, each = 8, 40
     stores = [Store(store_path), Store(store_path)]  # two handles on one file, like two processes

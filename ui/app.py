@@ -321,7 +321,8 @@ def build_app(target: Any, *, feedback: FeedbackStore | None = None, title: str 
             # side of the conversation.
             if answer.status == "answer" and answer.plan is not None:
                 router.assistant(catalog_name).sessions.remember(router.session_for(catalog_name, session.id),
-                                                                 answer.question or answer.interpretation, answer.plan)  # fmt: skip
+                                                                 answer.question or answer.interpretation, answer.plan,
+                                                                 members=answer_members(answer))  # fmt: skip
 
         # --- events ----------------------------------------------------------------------
         def on_ask(text: str, picked: str | None, session: Session | None):

@@ -34,6 +34,7 @@ from typing import Any, Literal, Self
 import yaml  # type: ignore[import-untyped]
 
 from assistant.catalog.model import Example
+from assistant.formatting import json_value
 from assistant.plan import QueryPlan
 from assistant.understand.conversation import ConversationStore
 from assistant.understand.rules import Frame, Turn
@@ -94,6 +95,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feedback ADD COLUMN catalog TEXT;
     ALTER TABLE audit ADD COLUMN catalog TEXT;
+    """,
+    # The members an answer listed, so a follow-up's "这个品类" / "those stores" can point at them.
+    """
+    ALTER TABLE turns ADD COLUMN members TEXT;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -237,7 +242,7 @@ class SqliteConversationStore(ConversationStore):
 
     def _turns(self, session_id: str, limit: int) -> list[Turn]:
         rows = self._store.read(
-            "SELECT id, question, plan FROM turns WHERE session_id = ? AND plan IS NOT NULL ORDER BY id DESC LIMIT ?",
+            "SELECT id, question, plan, members FROM turns WHERE session_id = ? AND plan IS NOT NULL ORDER BY id DESC LIMIT ?",
             (session_id, limit),
         )
         turns: list[Turn] = []
@@ -248,7 +253,11 @@ class SqliteConversationStore(ConversationStore):
                 continue  # a plan this version cannot read: the turn is skipped, not the question failed
             with self._lock:
                 frame = self._frames.get(row["id"])
-            turns.append(Turn(row["question"], plan, frame))
+            try:
+                members = {k: tuple(v) for k, v in json.loads(row["members"]).items()} if row["members"] else None
+            except (ValueError, AttributeError):
+                members = None
+            turns.append(Turn(row["question"], plan, frame, members))
         return turns
 
     def last(self, session_id: str) -> Turn | None:
@@ -258,7 +267,8 @@ class SqliteConversationStore(ConversationStore):
     def history(self, session_id: str) -> list[Turn]:
         return self._turns(session_id, self._history)
 
-    def remember(self, session_id: str, question: str, plan: QueryPlan, frame: Frame | None = None, status: str = "answer") -> None:
+    def remember(self, session_id: str, question: str, plan: QueryPlan, frame: Frame | None = None,
+                 members: dict[str, tuple] | None = None, status: str = "answer") -> None:
         now = _now()
         with self._store.write() as conn:
             conn.execute(
@@ -267,8 +277,9 @@ class SqliteConversationStore(ConversationStore):
                 (session_id, now, now),
             )
             cursor = conn.execute(
-                "INSERT INTO turns(session_id, ts, question, plan, status) VALUES (?, ?, ?, ?, ?)",
-                (session_id, now, question, plan.model_dump_json(), status),
+                "INSERT INTO turns(session_id, ts, question, plan, status, members) VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, now, question, plan.model_dump_json(), status,
+                 json.dumps({k: [json_value(v) for v in vs] for k, vs in members.items()}, ensure_ascii=False) if members else None),
             )
             turn_id = cursor.lastrowid
         if frame is not None and turn_id is not None:

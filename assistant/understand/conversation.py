@@ -26,10 +26,12 @@ class ConversationStore:
             self._sessions.move_to_end(session_id)
             return turns[-1]
 
-    def remember(self, session_id: str, question: str, plan: QueryPlan, frame: Frame | None = None) -> None:
+    def remember(self, session_id: str, question: str, plan: QueryPlan, frame: Frame | None = None,
+                 members: dict[str, tuple] | None = None) -> None:
+        """``members``: the answer's members per grouped dimension, so "这个品类" can point at them."""
         with self._lock:
             turns = self._sessions.setdefault(session_id, [])
-            turns.append(Turn(question, plan, frame))
+            turns.append(Turn(question, plan, frame, members))
             del turns[: -self._history]
             self._sessions.move_to_end(session_id)
             while len(self._sessions) > self._capacity:

@@ -129,6 +129,7 @@ class Frame:
     leftover: str = ""
     metric_spans: list[tuple[int, int, str]] = field(default_factory=list)  # where metrics were named (normalised text)
     implicit_groups: list[str] = field(default_factory=list)  # dimensions named without 各/按/by ("工厂生产的…")
+    refers: dict[str, str] = field(default_factory=dict)  # "这个品类" / "those stores": dimension → "one" | "all" of the last answer
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -386,6 +387,8 @@ class RulesEngine:
                     if entity and entity != dim and entity not in frame.group_by:
                         frame.group_by.append(entity)
                 previous_value = match
+        for dim in [d for d in frame.refers if d in frame.filters]:
+            del frame.refers[dim]  # "2026双11狂欢节这个活动": the member named in the question itself
         self._head_noun_groups(frame, text, matches)
         if frame.implicit_groups and any(g not in frame.implicit_groups for g in frame.group_by):
             # "工厂生产的各品类产量": 各品类 is the breakdown; the factory is only the subject.
@@ -482,6 +485,11 @@ class RulesEngine:
     def _read_dimension(self, frame: Frame, match: Match, matches: list[Match], i: int, text: str) -> None:
         name = match.term.target
         before = text[: match.start]
+        pointed = _POINTING.search(before)
+        if pointed:
+            # "这个品类里…" / "those stores": members of the last answer, not a breakdown.
+            frame.refers[name] = "all" if pointed.group("all") or pointed.group("all_en") else "one"
+            return
         if _UNFILTER_BEFORE.search(before):
             frame.unfilter.add(name)
             return
@@ -562,7 +570,7 @@ class RulesEngine:
         return Understood(result, confidence, frame)
 
     def _is_followup(self, frame: Frame) -> bool:
-        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole:
+        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole or frame.refers:
             return True
         bare = not (frame.period or frame.group_by or frame.filters or frame.rank or frame.trend or frame.compare or frame.share)
         if frame.metrics and bare and len(frame.leftover) <= 4:
@@ -577,6 +585,13 @@ class RulesEngine:
 
     def _fresh(self, frame: Frame, as_of: date) -> tuple[Understanding, float]:
         confidence = 1.0
+        if frame.refers:
+            dim = next(iter(frame.refers))
+            zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
+            label = self.catalog.dimension(dim).label.get("zh" if zh else "en")
+            reason = (f"“这个{label}”指的是哪一个?请直接说出名字。" if zh
+                      else f"Which {label} do you mean? Name it, e.g. in the question.")
+            return Refuse(code="unresolved_reference", reason=reason), 0.8
         metrics = list(frame.metrics)
         if frame.ambiguous and not metrics:
             return self._clarify_ambiguous(frame, as_of), 0.5
@@ -882,8 +897,47 @@ class RulesEngine:
         if frame.same_last_year and frame.compare == "year_over_year" and frame.period is None and not frame.compare_verb:
             frame.compare = None  # "去年同期呢?" asked for that period, not for a comparison with it
         frame.period = period
+        for dim, how in frame.refers.items():
+            members = (previous.members or {}).get(dim) or ()
+            if how == "one" and len(members) > 1 and previous.plan.limit != 1:
+                return self._clarify_member(frame, metrics, dim, members, as_of, base), 0.5
+            values = self._referred(previous, dim, how)
+            if values is None:
+                zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
+                label = self.catalog.dimension(dim).label.get("zh" if zh else "en")
+                reason = (
+                    f"上一个回答里没有可以指代的{label},请直接说出名字(例如“上海徐汇店”)。" if zh
+                    else f"The last answer has no {label} to refer to; name it (e.g. “Shanghai Xuhui”)."
+                )
+                return Refuse(code="unresolved_reference", reason=reason), 0.8
+            if values:
+                frame.filters[dim] = ("in", list(values))
         plan = self._assemble(frame, metrics, as_of, base=base)
         return plan, 0.85
+
+    def _clarify_member(self, frame: Frame, metrics: list[str], dim: str, members: tuple, as_of: date, base: QueryPlan) -> Clarify:
+        """"这个区域的订单数" after a list of regions: which one? Each option is the question about one of them."""
+        zh = bool(re.search(r"[\u4e00-\u9fff]", frame.question))
+        options = []
+        for value in members[:6]:
+            frame.filters[dim] = ("in", [value])
+            label = self.lexicon.display_value(dim, value, "zh" if zh else "en")
+            options.append(ClarifyOption(label=label, plan=self._assemble(frame, list(metrics), as_of, base=base)))
+        name = self.catalog.dimension(dim).label.get("zh" if zh else "en")
+        question = f"上一个回答里有{len(members)}个{name},指的是哪一个?" if zh else f"The last answer lists {len(members)}; which {name} do you mean?"
+        return Clarify(question=question, options=tuple(options))
+
+    @staticmethod
+    def _referred(previous: Turn, dim: str, how: str) -> tuple | None:
+        """The members "这个X" / "these Xs" point at in the previous answer: its first row, or every row.
+        () when the previous question was already about exactly one X (kept as it is); None when unknown."""
+        members = (previous.members or {}).get(dim)
+        if members:
+            return tuple(members[:1]) if how == "one" else tuple(members)
+        kept = next((f for f in previous.plan.filters if f.dimension == dim and f.op in ("=", "in")), None)
+        if kept is not None and (how == "all" or len(kept.values) == 1):
+            return ()
+        return None
 
     # ------------------------------------------------------------------ refusals and questions
     def _clarify_ambiguous(self, frame: Frame, as_of: date, base: QueryPlan | None = None) -> Understanding:
@@ -1025,6 +1079,7 @@ class Turn:
     question: str
     plan: QueryPlan
     frame: Frame | None = None
+    members: dict[str, tuple] | None = None  # the answer's members per grouped dimension, in the answer's order
 
 
 def _listed_with_metric(matches: list[Match], i: int, text: str) -> bool:
@@ -1048,6 +1103,10 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 _STOPWORDS = frozenset("how many much what which did does do was were is are the a an of in on at for by to and or our we actually".split())
 
 
+_POINTING = re.compile(
+    r"(?:(?P<all>这几个|这几家|这几条|这几款|这几种|这几|这些|那些|上述|以上)|这个|这家|这条|这款|这种|这一个|这一家|那个|那家|该|此)\s*$"
+    r"|\b(?:(?P<all_en>these|those)|this|that)\s+$"
+)
 _FUNCTION_WORDS = re.compile(r"哪个|哪家|哪条|哪些|哪一个|什么|怎么样|怎样|如何|最好|最差|多少|一下|看看|呢|吗|吧|啊|的|了|是|有|几")
 
 
