@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.answer import Answer, detect_language
+from assistant.answer import Answer, answer_members, detect_language
 from assistant.catalog.model import Lang
 from assistant.plan import ClarifyOption, QueryPlan
 from assistant.present.charts import ChartSpec, choose_chart, to_altair
