@@ -17,7 +17,7 @@ from assistant.compiler import CompiledQuery, PlanError, compile_plan
 from assistant.execute import QueryFailed, QueryRefused
 from assistant.formatting import json_value
 from assistant.periods import PeriodError, describe_range
-from assistant.plan import Clarify, ClarifyOption, QueryPlan, Refuse, Understanding
+from assistant.plan import Clarify, ClarifyOption, QueryPlan, Refuse
 from assistant.workspace import Workspace
 
 AnswerStatus = Literal["answer", "clarify", "refuse", "error"]

@@ -24,7 +24,7 @@ from assistant.catalog.model import Dimension, MetricCatalog
 from assistant.periods import DateRange, Grain, Period, PeriodError, comparison_range, default_grain, resolve_period
 from assistant.plan import Clarify, ClarifyOption, CompareKind, Filter, Having, OrderBy, QueryPlan, Refuse, Understanding
 from assistant.understand import signals
-from assistant.understand.lexicon import Lexicon, Match, Term, load_dimension_values, normalize
+from assistant.understand.lexicon import Lexicon, Match, load_dimension_values, normalize
 from assistant.understand.timewords import find_comparisons, find_periods
 
 log = logging.getLogger(__name__)
