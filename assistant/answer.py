@@ -220,7 +220,7 @@ class Assistant:
                 nearest_metrics=exc.refusal.nearest_metrics, confidence=confidence,
             )
         except PeriodError as exc:
-            return Answer("refuse", question, lang, plan=result, message=str(exc), confidence=confidence)
+            return Answer("refuse", question, lang, plan=result, message=exc.text(lang), confidence=confidence)
         timings["compile_ms"] = (time.perf_counter() - started) * 1000
         interpretation = interpret(self.catalog, result, compiled, lang, self.rules.lexicon.display_value)
         started = time.perf_counter()
@@ -235,10 +235,10 @@ class Assistant:
         return Answer(
             "answer", question, lang, interpretation=interpretation, plan=result, sql=compiled.sql,
             columns=rows.columns, rows=rows.rows, period=period_payload(compiled, lang), confidence=confidence,
-            truncated=rows.truncated, compiled=compiled, timings=timings, notice=self._outside_data(result, compiled, lang),
+            truncated=rows.truncated, compiled=compiled, timings=timings, notice=self._outside_data(result, compiled, lang, as_of),
         )
 
-    def _outside_data(self, plan: QueryPlan, compiled: CompiledQuery, lang: Lang) -> str:
+    def _outside_data(self, plan: QueryPlan, compiled: CompiledQuery, lang: Lang, as_of: date | None = None) -> str:
         """A note when the asked period lies wholly outside the data (an old export, a year before the data began):
         the zero or empty answer then says nothing about the business."""
         spans = []
@@ -253,6 +253,10 @@ class Assistant:
         if first <= period.end and period.start <= last:
             return ""
         label = describe_range(period, lang)
+        if as_of is not None and period.start == period.end == as_of and last < as_of:
+            # semantics: today usually has no data yet — say so.
+            return (f"今天({label})的数据还没有:数据只到{last.isoformat()}。" if lang == "zh"
+                    else f"Today's data ({label}) is not in yet: the data runs through {last.isoformat()}.")
         if lang == "zh":
             return f"所问期间({label})不在数据范围内:数据覆盖 {first.isoformat()} 至 {last.isoformat()}。"
         return f"The period asked about ({label}) is outside the data, which covers {first.isoformat()} to {last.isoformat()}."

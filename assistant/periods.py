@@ -41,7 +41,14 @@ _ACCEPTED_FORMS = (
 
 
 class PeriodError(ValueError):
-    """A period the user asked for that cannot be used; the message says what can."""
+    """A period the user asked for that cannot be used; the message says what can (``zh``: in Chinese)."""
+
+    def __init__(self, message: str, *, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else str(self)
 
 
 # Which optional fields each kind uses; every other field must stay None.
@@ -386,12 +393,16 @@ def resolve_period(period: Period, as_of: date) -> DateRange:
     if raw.start > last:
         if period.kind in _UNIT_OF_THIS:
             unit, suggestion = _UNIT_OF_THIS[period.kind]
+            unit_zh = {"week": "周", "month": "月", "quarter": "季度", "year": "年"}[unit]
             raise PeriodError(
                 f"{period} has no completed day yet: {as_of} is the first day of the {unit} "
-                f"and data is complete only through {last}. Try {suggestion}."
+                f"and data is complete only through {last}. Try {suggestion}.",
+                zh=f"{'今年' if unit_zh == '年' else '本' + unit_zh}还没有完整的一天:{as_of}是第一天,数据只到{last}。"
+                f"可以问{ {'周': '上周', '月': '上个月', '季度': '上季度', '年': '去年'}[unit_zh] }。",
             )
         raise PeriodError(
-            f"{period} ({raw}) is after the data: data is complete only through {last} (as of {as_of})."
+            f"{period} ({raw}) is after the data: data is complete only through {last} (as of {as_of}).",
+            zh=f"所问期间({raw.start}至{raw.end})还没有数据:数据只到{last}。Wenshu只回答已发生的数据,不做预测。",
         )
     return DateRange(raw.start, min(raw.end, last))
 

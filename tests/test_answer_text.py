@@ -296,3 +296,15 @@ def test_a_period_outside_the_data_is_said_before_the_number(demo_catalog, sandb
     assert "outside the data" in english.notice
     assert assistant.ask("上个月的GMV").notice == ""
     assert assistant.ask("2019年到今年的GMV").notice == ""  # overlapping the data is not outside it
+
+
+def test_today_and_future_periods_are_explained_in_the_questions_language(demo_catalog, sandbox):
+    from assistant.answer import Assistant
+    from assistant.workspace import Workspace
+
+    assistant = Assistant(Workspace(demo_catalog, sandbox, AS_OF))
+    today = assistant.ask("今天的GMV")
+    assert today.status == "answer" and today.notice.startswith("今天") and "数据只到" in today.notice
+    future = assistant.ask("下个月的GMV")
+    assert future.status == "refuse" and "还没有数据" in future.message and "is after" not in future.message
+    assert "after the data" in assistant.ask("GMV next month").message
