@@ -560,11 +560,11 @@ class RulesEngine:
             else:
                 result, confidence = self._fresh(frame, as_of)
         except PeriodError as exc:
-            return Understood(Refuse(code="unsupported", reason=str(exc)), 0.9, frame)
+            return Understood(Refuse(code="unsupported", reason=exc.text("zh" if _HAN_RE.search(stripped) else "en")), 0.9, frame)
         except ValueError as exc:  # a plan the question describes inconsistently
             return Understood(Refuse(code="invalid_plan", reason=f"I could not build a consistent query: {exc}"), 0.3, frame)
         if isinstance(result, QueryPlan):
-            problem = self._reachability(result)
+            problem = self._reachability(result, zh=bool(_HAN_RE.search(stripped)))
             if problem is not None:
                 return Understood(problem, 0.9, frame)
         return Understood(result, confidence, frame)
@@ -1017,7 +1017,7 @@ class RulesEngine:
         scored.sort(key=lambda s: (-s[0], s[1]))
         return tuple(metric_id for _, metric_id in scored[:k])
 
-    def _reachability(self, plan: QueryPlan) -> Refuse | None:
+    def _reachability(self, plan: QueryPlan, zh: bool = False) -> Refuse | None:
         """A slice a metric cannot take is refused here, naming both (never a wrong number)."""
         tables = self._metric_tables
 
@@ -1032,7 +1032,9 @@ class RulesEngine:
                         return Refuse(
                             code="unreachable_slice",
                             reason=(
-                                f"can't slice {metric.label.zh} ({metric_id}) by {dim.label.zh} ({dim.name}): "
+                                f"无法按{dim.label.zh}({dim.name})拆分{metric.label.zh}({metric_id}):指标词典里"
+                                f"{metric.label.zh}和{dim.label.zh}之间没有关联。" if zh else
+                                f"can't slice {metric.label.en} ({metric_id}) by {dim.label.en} ({dim.name}): "
                                 f"{metric.label.en} has no link to {dim.label.en} in the catalog"
                             ),
                             nearest_metrics=self._sliceable(dim),
@@ -1103,6 +1105,7 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 _STOPWORDS = frozenset("how many much what which did does do was were is are the a an of in on at for by to and or our we actually".split())
 
 
+_HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 _POINTING = re.compile(
     r"(?:(?P<all>这几个|这几家|这几条|这几款|这几种|这几|这些|那些|上述|以上)|这个|这家|这条|这款|这种|这一个|这一家|那个|那家|该|此)\s*$"
     r"|\b(?:(?P<all_en>these|those)|this|that)\s+$"
