@@ -525,18 +525,22 @@ class RulesEngine:
         if not stripped:
             headline = tuple(m.id for m in self.catalog.metrics if m.tier == "战略")[:3]
             return Understood(Refuse(code="not_a_data_question", reason="the question is empty; ask about a metric, e.g. 上个月的GMV", nearest_metrics=headline), 1.0)
+        zh = bool(_HAN_RE.search(stripped))
         if len(stripped) > 500:
-            return Understood(Refuse(code="unsupported", reason="the question is too long (over 500 characters); ask one thing at a time"), 1.0)
+            reason = "问题太长(超过500个字符),请一次问一件事。" if zh else "the question is too long (over 500 characters); ask one thing at a time"
+            return Understood(Refuse(code="unsupported", reason=reason), 1.0)
         if signals.INJECTION.search(normalize(stripped)):
-            return Understood(
-                Refuse(code="unsafe_input", reason="the question contains instructions or SQL; Wenshu only answers questions about metrics and never runs text from a question"),
-                1.0,
+            reason = (
+                "问题里有指令或SQL:Wenshu只回答关于指标的问题,从不执行问题里的文字。" if zh else
+                "the question contains instructions or SQL; Wenshu only answers questions about metrics and never runs text from a question"
             )
+            return Understood(Refuse(code="unsafe_input", reason=reason), 1.0)
         if signals.WRITE_INTENT.search(normalize(stripped)):
-            return Understood(
-                Refuse(code="unsafe_input", reason="Wenshu only reads data: it cannot change, delete or add records. Ask a question about a metric instead."),
-                1.0,
+            reason = (
+                "Wenshu只读取数据,不能修改、删除或新增记录。请问一个关于指标的问题。" if zh else
+                "Wenshu only reads data: it cannot change, delete or add records. Ask a question about a metric instead."
             )
+            return Understood(Refuse(code="unsafe_input", reason=reason), 1.0)
         frame = self.read(stripped, as_of)
         if signals.NOT_DATA.search(normalize(stripped)):
             return Understood(self._refuse_unknown(frame, not_data=True), 0.9, frame)
