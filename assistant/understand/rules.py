@@ -521,7 +521,7 @@ class RulesEngine:
 
     # ------------------------------------------------------------------ planning
     def understand(self, question: str, *, as_of: date, previous: "Turn | None" = None) -> Understood:
-        stripped = (question or "").strip()
+        stripped = signals.expand_abbreviations((question or "").strip())
         if not stripped:
             headline = tuple(m.id for m in self.catalog.metrics if m.tier == "战略")[:3]
             return Understood(Refuse(code="not_a_data_question", reason="the question is empty; ask about a metric, e.g. 上个月的GMV", nearest_metrics=headline), 1.0)

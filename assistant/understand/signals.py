@@ -23,6 +23,29 @@ NUM = r"(?:\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+(?
 EN_WORD_NUM = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
 
 
+_ABBREVIATIONS = {
+    "wk": "week", "wks": "weeks", "wkly": "weekly", "qtr": "quarter", "qtrs": "quarters", "qtly": "quarterly",
+    "yr": "year", "yrs": "years", "mth": "month", "mths": "months", "mnth": "month",
+    "hr": "hour", "hrs": "hours", "amt": "amount", "amts": "amounts", "qty": "quantity", "avg": "average",
+    "pls": "please", "plz": "please", "thru": "through", "ly": "last year", "lw": "last week", "lm": "last month",
+    "prev": "previous", "yday": "yesterday",
+}
+_MONTHS_ABBR = re.compile(r"(?:(?<=\d)|(?<=\d )|(?<=\bper )|(?<=\blast )|(?<=\bthis )|(?<=\beach )|(?<=\bpast )|(?<=\bnext )|(?<=\ba ))mos?\b", re.IGNORECASE)
+_ABBREVIATION = re.compile(r"(?<![\w/])(" + "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")(?![\w/])", re.IGNORECASE)
+_WITH = re.compile(r"(?<![\w/])w/o(?![\w/])|(?<![\w/])w/(?=\s)", re.IGNORECASE)
+
+
+def expand_abbreviations(text: str) -> str:
+    """A hurried manager's English: "aov per channel last wk", "compare w/ same month last yr", "qty", "hrs"."""
+    if not re.search(r"[A-Za-z]", text):
+        return text
+    text = _WITH.sub(lambda m: "without" if m.group(0).lower() == "w/o" else "with", text)
+    text = _MONTHS_ABBR.sub(
+        lambda m: (" " if m.start() and m.string[m.start() - 1].isdigit() else "") + ("months" if m.group(0).lower() == "mos" else "month"), text
+    )
+    return _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1).lower()], text)
+
+
 def parse_number(token: str) -> float | None:
     """Arabic (1,200 / 3.5) or Chinese (十二 / 两百 / 三点五) numerals."""
     token = token.strip().replace(",", "")
@@ -242,7 +265,7 @@ _OPS = (
     ("<", r"低于|小于|少于|不到|不足|未达到|未到|<|\bless than\b|\bfewer than\b|\blower than\b|\bunder\b|\bbelow\b|\bbeneath\b"),
 )
 _AMOUNT = (
-    rf"(?:¥|￥|\$|rmb\s*|cny\s*)?\s*(?P<{{name}}>{NUM}|百分之{NUM})\s*"
+    rf"(?:¥|￥|\$|rmb\s*|cny\s*)?\s*(?P<{{name}}>百分之{NUM}|{NUM})\s*"
     r"(?P<{name}_mag>万|亿|千|百|(?:k|thousand|mn|millions|million|m|bn|billion|b|w)(?![a-z]))?\s*"
     r"(?P<{name}_pct>%|％|percent|个百分点|pct)?"
 )
