@@ -416,3 +416,36 @@ def test_this_and_these_point_at_the_last_answers_members(engine):
     # A member named in the question itself is what "这个活动" means.
     named = plan_of(engine, "2026双11狂欢节这个活动一共成交了多少")
     assert named.filters and not named.group_by
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        # Terse English: abbreviations, unit-less "prior N", "wow" with no period, "worst N".
+        ("aov per channel last wk", lambda p: p.metrics == ("aov",) and str(p.period) == "last_week"),
+        ("gmv mtd vs same period ly", lambda p: str(p.period) == "this_month" and p.compare == "year_over_year"),
+        ("gmv last 7 days vs prior 7", lambda p: str(p.period) == "last_7_days" and p.compare == "previous"),
+        ("wow % change in orders for each store", lambda p: str(p.period) == "last_week" and p.compare == "previous" and p.grain is None),
+        ("otd per distributor ytd, worst 3", lambda p: p.limit == 3 and p.order_by[0].direction == "asc"),
+        ("monthly gmv 2025, online vs in-store", lambda p: str(p.period) == "2025" and p.grain == "month"),
+        ("units produced per plant per month, last 6 mo", lambda p: str(p.period) == "last_6_months"),
+        ("refund amt by category ytd, share pls", lambda p: p.group_by == ("category",) and p.share),
+        # Spoken Chinese: 百分之N thresholds, festival days, 几单, 11号 before 线上.
+        ("上个月毛利率低于百分之三十的品类有哪些", lambda p: p.having[0].value == 0.3 and p.having[0].op == "<"),
+        ("去年双十一那天一共卖了多少钱", lambda p: str(p.period) == "2025-11-11"),
+        ("昨天各个渠道分别下了几单", lambda p: p.metrics == ("order_count",) and p.group_by == ("channel",)),
+        ("11月1号到11号线上卖了多少钱", lambda p: str(p.period) == "2026-11-01..2026-11-11" and p.filters[0].values == ("线上",)),
+        ("今年两个厂的停机时长各占多少比例", lambda p: p.group_by == ("plant",) and p.share),
+        ("what % of complaints last month were about staff attitude", lambda p: p.share and p.filters[0].values == ("服务态度",)),
+    ],
+)
+def test_terse_english_and_spoken_chinese(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)
+
+
+@pytest.mark.parametrize(
+    "question", ["把上海徐汇店十月份的销售额改成五百万", "帮我写封邮件催一下经销商回款", "sales per sqm by store last month", "今年的净利润是多少"],
+)
+def test_writes_letters_and_unknown_measures_are_refused(engine, question):
+    assert isinstance(engine.understand(question, as_of=AS_OF).result, Refuse)

@@ -206,7 +206,10 @@ class RulesEngine:
         frame.whole = bool(_WHOLE.search(text))
         frame.compare_verb = bool(signals.COMPARE_VERB.search(text))
         frame.separately = bool(signals.SEPARATELY.search(text))
-        frame.out_of_scope = bool(signals.OUT_OF_SCOPE.search(text))
+        # Out-of-scope words count only where no catalog term was read ("staff attitude" is a complaint category).
+        frame.out_of_scope = any(
+            not any(m.start <= hit.start() and hit.end() <= m.end for m in matches) for hit in signals.OUT_OF_SCOPE.finditer(text)
+        )
         self._read_periods(frame, periods, text, as_of)
         if frame.period is None:
             window = _SHORT_WINDOW.search(masked)
@@ -237,7 +240,8 @@ class RulesEngine:
                 frame.rank, _ = signals.find_rank(masked[which_time.start():])
                 if frame.rank is None:
                     frame.rank = signals.RankCue(which_time.start(), which_time.end(), "desc", None)
-        if _BY_TYPE.search(text) and frame.metrics:
+        if _BY_TYPE.search(text) and frame.metrics and not any(self._reaches(g, frame.metrics[:1]) for g in frame.group_by):
+            # "complaints by type": the metric's own kind — unless "category" already named one it can take.
             kind_dim = self._type_dimension(frame.metrics[0])
             if kind_dim and kind_dim not in frame.group_by:
                 frame.group_by.append(kind_dim)  # "complaints broken down by type"
@@ -756,7 +760,12 @@ class RulesEngine:
         elif compare == "previous" and frame.compare_text and grain is None:
             # "月环比 over the last 6 months": a monthly series, each month against the one before.
             unit = _OVER_UNIT.search(frame.compare_text)
-            if unit is not None:
+            if unit is not None and period is None and base is None and frame.trend is None:
+                # "orders wow" with no period: the last full week against the one before.
+                letter = unit.group(3)
+                wanted_unit = _UNIT_LETTER[letter] if letter else _TIME_UNITS[unit.group(1) or unit.group(2)]
+                period = Period.parse("yesterday" if wanted_unit == "day" else f"last_{wanted_unit}")
+            elif unit is not None:
                 resolved = resolve_period(period or Period.parse(self.catalog.defaults.time_window), as_of)
                 letter = unit.group(3)
                 wanted: Grain = _UNIT_LETTER[letter] if letter else _TIME_UNITS[unit.group(1) or unit.group(2)]  # type: ignore[assignment]

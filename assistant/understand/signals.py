@@ -109,6 +109,8 @@ _SUPER_ASC = re.compile(
     r"最低|最少|最小|最弱|最便宜|最短|垫底|倒数第一|末位|"
     r"\b(?:lowest|least|smallest|fewest|minimum|min|weakest|bottom|quietest|shortest)\b"
 )
+_BEST_N = re.compile(rf"\b(?:best|best-performing|top-performing)\s+(?P<n>{NUM}|{EN_WORD_NUM})\b|(?:最好|最优|表现最好)的\s*(?P<n2>{NUM})")
+_WORST_N = re.compile(rf"\b(?:worst|worst-performing|poorest)\s+(?P<n>{NUM}|{EN_WORD_NUM})\b|(?:最差|最糟|表现最差)的\s*(?P<n2>{NUM})")
 _BEST = re.compile(r"最好|最优|表现最好|最出色|\b(?:best|best-performing|top-performing|strongest)\b")
 _WORST = re.compile(r"最差|最糟|表现最差|\b(?:worst|worst-performing|poorest)\b")
 _RANK_ONLY = re.compile(r"排名|排行|排序|\b(?:rank|ranking|ranked|sorted|sort)\b")
@@ -138,6 +140,11 @@ def find_rank(text: str, which: bool = False) -> tuple[RankCue | None, bool]:
                 count = int(value) if value and 1 <= value <= 1000 else None
             judged = bool(re.search(r"best|worst|好|差", m.group(0)))  # "worst to best": the metric's own direction decides
             return RankCue(m.start(), m.end(), direction, count, best_worst=judged, sort_only=count is None), True  # type: ignore[arg-type]
+    for pattern, direction in ((_BEST_N, "desc"), (_WORST_N, "asc")):
+        m = pattern.search(text)  # "worst 3": the metric's own direction decides which end
+        n = parse_number(m.group("n") or m.group("n2")) if m else None
+        if m and n is not None and 1 <= n <= 1000:
+            return RankCue(m.start(), m.end(), direction, int(n), best_worst=True), True  # type: ignore[arg-type]
     for pattern, direction in ((_TOP_N, "desc"), (_BOTTOM_N, "asc")):
         m = pattern.search(text)
         if m:
@@ -341,7 +348,8 @@ OUT_OF_SCOPE = re.compile(
     r"员工|人效|人均产值|\broi\b|投入产出|投资回报|广告|市场份额|市占率|电话|手机号|身份证|住址|邮箱|库存|工资|薪资|天气|净利润|预算|股价|汇率|"
     r"\b(?:employees?|headcount|staff|return on investment|advertising|ads?|market share|phone|phones|telephone|email|e-mail|"
     r"address|addresses|inventory|stock level|salary|salaries|payroll|weather|net profit|budget|stock price|share price|exchange rate|"
-    r"password|passwords|credit card|id number|shipping cost|shipping costs|shipping fee|freight|logistics cost)\b|运费|物流成本|运输成本|物流费"
+    r"password|passwords|credit card|id number|shipping cost|shipping costs|shipping fee|freight|logistics cost|"
+    r"sqm|sq ?m|sq ?ft|square met(?:er|re)s?|square feet|per square|floor area|rent|rental)\b|运费|物流成本|运输成本|物流费|坪效|平效|每平米|每平方米|平方米|面积|租金"
 )
 WRITE_INTENT = re.compile(
     r"\b(?:update|delete|remove|insert|modify|edit|overwrite|change|set|mark|cancel|refund)\b.{0,40}\b(?:order|orders|record|records|row|rows|table|status|customer|customers|data|entry|entries)\b.{0,30}\b(?:to|as|into|from)\b"
@@ -350,14 +358,18 @@ WRITE_INTENT = re.compile(
     r"|(?:修改|删除|更新|插入|篡改|清空|改掉)\s*(?:一下)?\s*(?:订单|数据|记录|表|状态|客户|会员|价格|标价|商品)"
     r"|把.{0,20}(?:订单|记录|状态|商品|价格|标价|售价|数据|客户|会员|库存|金额).{0,10}(?:改为|改成|设为|设置为|调成|调整为|调到|删掉|删除|清零)"
     # Setting a number: "把徐汇店上个月的销售额改成150万" / "set Xuhui's GMV last month to 1.5m" (not "改成2025年", a follow-up).
-    r"|(?:把|将)(?:(?!top|bottom|前\s*\d|后\s*\d|前[一二三四五六七八九十]|名).){0,30}(?:改为|改成|设为|设置为|设成|调成|调整为|调到|修改为|更新为|录入为?)\s*[-+]?\d+(?:[,.]\d+)*(?![\d])(?!\s*(?:年|月|日|号|季|周|天|个月|小时))"
+    r"|(?:把|将)(?:(?!top|bottom|前\s*\d|后\s*\d|前[一二三四五六七八九十]|名).){0,30}(?:改为|改成|设为|设置为|设成|调成|调整为|调到|修改为|更新为|录入为?)\s*[-+]?(?:\d+(?:[,.]\d+)*(?![\d])|[零〇一二两三四五六七八九十百千万亿]+(?=[万亿元块]|$|[,，。!！?？\s]))(?!\s*(?:年|月|日|号|季|周|天|个月|小时))"
     r"|\b(?:change|set|update|modify|overwrite|edit|adjust)\b(?:(?!\b(?:top|bottom|first|limit|rows?)\b|\blast\s+\d).){0,60}\bto\s+[-+]?[¥$]?(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)*(?![\d/-])"
 )
 COMPARE_VERB = re.compile(
     r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b|\bwith the same\b"
 )
 SEPARATELY = re.compile(r"分别|各自|各是|各为|\b(?:respectively|separately|individually|each|one by one|side by side|vs\.?|versus|compared?)\b|对比|比较")
-NOT_DATA = re.compile(r"\b(?:poem|poems|poetry|haiku|joke|jokes|story|stories|song|lyrics|essay|recipe|translate)\b|写一首|诗歌|笑话|讲个故事|作文|歌词|翻译")
+NOT_DATA = re.compile(
+    r"\b(?:poem|poems|poetry|haiku|joke|jokes|story|stories|song|lyrics|essay|recipe|translate)\b|写一首|诗歌|笑话|讲个故事|作文|歌词|翻译"
+    r"|\b(?:write|draft|send|compose)\s+(?:an?\s+|the\s+)?(?:e-?mail|letter|message|memo|reminder)\b"
+    r"|写(?:一)?(?:封|份|个|段)?(?:邮件|信|通知|总结|报告|文案|周报|日报)|发(?:一)?(?:封|个)?(?:邮件|消息|通知)|起草|催(?:一下|一催)?.{0,6}(?:回款|付款|交货|发货)"
+)
 UNSUPPORTED = re.compile(
     r"中位数|分位数|百分位|方差|标准差|众数|相关性|预测|预计下|将会|会是多少|"
     r"\b(?:median|percentile|quantile|variance|standard deviation|std dev|stdev|correlation|forecast|predict|prediction|projected|will be)\b"

@@ -132,7 +132,8 @@ _EN_COUNT = (
 )
 # 号/日 after a number is a day only when no line/building/store noun follows (二号线, 3号店),
 # nor a metric named by its window (7日留存率, 30日复购).
-_NOT_A_NUMBERED_THING = r"(?![线楼店仓门库机车厂位院码馆柜台留复均滚活])"
+# 11号线上卖了多少 is the 11th and the online channel; 二号线上个月 a production line and a month.
+_NOT_A_NUMBERED_THING = r"(?![楼店仓门库机车厂位院码馆柜台留复均滚活])(?!线(?![上下](?![个周季月年半])))"
 _MONTH_NAMES = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
@@ -557,6 +558,11 @@ _RE_BARE_YEAR = re.compile(rf"{_YEAR}(?![%万亿元个件年])(?!\.\d)(?:'s)?{_Z
 _RE_ZH_SHORT_YEAR = re.compile(
     rf"(?<![\d.])(\d\d)\s*年(?=\s*(?:{_MONTH_NUM}\s*月|第|[1-4一二三四]\s*季|q[1-4]|[上下]半年))"
 )
+_RE_NOT_A_YEAR_BEFORE = re.compile(
+    r"(?:\b(?:over|above|under|below|than|top|bottom|first|last|exceed(?:s|ed|ing)?|least|most|no\.?|number)|"
+    r"前|后|超过|高于|低于|大于|小于|不到|不足|多于|少于|[><=$¥￥#])\s*$|[a-z]$"  # FY2025: a fiscal year, not a calendar one
+)
+_RE_NOT_A_YEAR_AFTER = re.compile(r"\s*(?:yuan|rmb|cny|dollars?|units?|pcs|pieces|orders?|items?|k\b|m\b|元|块|单|件|个)", re.IGNORECASE)
 _RE_YEAR_CUE = re.compile(r"(?<![a-z])(?:in|for|during|of|throughout|year|within|about)\s+$")
 
 
@@ -574,7 +580,9 @@ def _bare_year(m: re.Match[str], ctx: _Context) -> _Atom | None:
     if not 2000 <= year <= 2099:
         return None
     cued = _RE_YEAR_CUE.search(ctx.s, 0, m.start()) is not None or m[0].endswith("'s")
-    return _cal_atom(m, _Cal("year", year=year), ctx, standalone=cued)
+    # "monthly gmv 2025" is a year too, unless the number is an amount or a count ("over 2025 yuan", "top 2025").
+    amount = _RE_NOT_A_YEAR_BEFORE.search(ctx.s, 0, m.start()) or _RE_NOT_A_YEAR_AFTER.match(ctx.s, m.end())
+    return _cal_atom(m, _Cal("year", year=year), ctx, standalone=cued or not amount)
 
 
 _RE_ISO_DAY = re.compile(r"(?<![\d.])((?:19|20)\d\d)([-/.])(1[0-2]|0?[1-9])\2(3[01]|[12]\d|0?[1-9])(?!\d)")
@@ -655,6 +663,16 @@ def _day_cal(year: int | None, month: int | None, day: int | None) -> _Cal | Non
 
 def _zh_day(m: re.Match[str], ctx: _Context) -> _Atom | None:
     return _cal_atom(m, _day_cal(None, _number(m[1]), _number(m[2])), ctx)
+
+
+# "去年双十一那天" / "618当天": the shopping festival's day, not its promotion or the whole year.
+_FESTIVAL_DAYS = {"双十一": (11, 11), "双11": (11, 11), "双十二": (12, 12), "双12": (12, 12), "618": (6, 18), "六一八": (6, 18)}
+_RE_FESTIVAL_DAY = re.compile(r"(双\s*十一|双\s*11|双\s*十二|双\s*12|618|六一八)\s*(?:那天|当天|当日|那一天|这一天|这天|那日)")
+
+
+def _festival_day(m: re.Match[str], ctx: _Context) -> _Atom | None:
+    month, day = _FESTIVAL_DAYS[re.sub(r"\s+", "", m[1])]
+    return _cal_atom(m, _day_cal(None, month, day), ctx)
 
 
 def _zh_day_of_month(m: re.Match[str], ctx: _Context) -> _Atom | None:
@@ -785,6 +803,7 @@ _ATOM_RULES: tuple[tuple[re.Pattern[str], _Builder], ...] = (
     (_RE_ZH_MONTH, _zh_month),
     (_RE_ZH_MONTH_RUN, _zh_month_run),
     (_RE_ZH_DAY, _zh_day),
+    (_RE_FESTIVAL_DAY, _festival_day),
     (_RE_ZH_DAY_OF_MONTH, _zh_day_of_month),
     (_RE_ZH_QUARTER, _zh_quarter),
     (_RE_ZH_HALF, _zh_half),
@@ -1091,6 +1110,7 @@ _ZH_TAIL = r"\s*(?:相比|相较|比较|对比|比)"
 
 _EN_PREV_TARGET = (
     rf"(?:the\s+)?(?:previous|prior|preceding|last)\s+(?:{_EN_COUNT}\s+)?(?:day|week|month|quarter|period)s?"
+    rf"|(?:the\s+)?(?:previous|prior|preceding)\s+{_EN_COUNT}(?![\w-])"  # "last 7 days vs prior 7": the same unit
     r"|(?:the\s+)?(?:day|week|month|quarter|period)\s+before|yesterday"
 )
 _EN_YOY_TARGET = (
