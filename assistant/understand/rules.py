@@ -34,8 +34,8 @@ MetricOrigin = Literal["named", "vague", "ambiguous_default", "paraphrase", "pre
 _WHICH_TIME = re.compile(
     r"哪(?:一|个|几)?(?P<zh>天|日|周|星期|个月|月|季度|年)|\bwhich (?P<en>day|date|week|month|quarter|year)\b|\bwhat (?P<en2>day|date|week|month|quarter|year)\b"
 )
-_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "季度": "quarter", "date": "day", "星期": "week", "个月": "month", "月": "month", "季度": "quarter", "年": "year",
-               "day": "day", "date": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}  # fmt: skip
+_TIME_UNITS = {"天": "day", "日": "day", "周": "week", "季度": "quarter", "date": "day", "星期": "week", "个月": "month", "月": "month", "年": "year",
+               "day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}  # fmt: skip
 _OVER_UNIT = re.compile(r"(日|天|周|月|季度|年)环比|\b(day|week|month|quarter|year)[- ](?:over|on)[- ]\w+|\b(d|w|m|q)o[dwmq]\b")
 _UNIT_LETTER = {"d": "day", "w": "week", "m": "month", "q": "quarter"}
 _EXTRA_COMPARE = re.compile(
