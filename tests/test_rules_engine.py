@@ -449,3 +449,36 @@ def test_terse_english_and_spoken_chinese(engine, question, check):
 )
 def test_writes_letters_and_unknown_measures_are_refused(engine, question):
     assert isinstance(engine.understand(question, as_of=AS_OF).result, Refuse)
+
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "check"),
+    [
+        # "跟九月比比": compare the last answer's period with September, also when regrouping.
+        ({"metrics": ["gmv"], "group_by": ["store"], "period": "2026-10"}, "上海徐汇店按品类拆一下，跟九月比比",
+         lambda p: str(p.period) == "2026-10" and p.compare == "previous" and p.group_by == ("category",)),
+        # "which one": one row of the breakdown.
+        ({"metrics": ["new_members"], "group_by": ["acquisition_channel"], "period": "2026-09"}, "which one grew fastest from sep to oct",
+         lambda p: p.limit == 1 and p.compare == "previous"),
+        # A metric word narrowed by "only" qualifies the rows; it does not replace the metric.
+        ({"metrics": ["avg_resolution_hours"], "group_by": ["channel"], "period": "last_90_days"}, "in-store complaints only, split by region",
+         lambda p: p.metrics == ("avg_resolution_hours",) and p.group_by == ("region",) and p.filters),
+        ({"metrics": ["aov"], "group_by": ["age_group"], "period": "last_month"}, "只看线上下单的",
+         lambda p: p.metrics == ("aov",) and p.filters[0].values == ("线上",)),
+        # ...but "那投诉量呢" still asks for the count.
+        ({"metrics": ["avg_resolution_hours"], "period": "last_month"}, "那投诉量呢", lambda p: p.metrics == ("complaint_count",)),
+        # Every row, a metric added beside the other, only the groups that fell.
+        ({"metrics": ["conversion_rate"], "group_by": ["city"], "period": "last_month", "order_by": [{"metric": "conversion_rate"}], "limit": 1},
+         "show all cities", lambda p: p.limit is None and p.group_by == ("city",)),
+        ({"metrics": ["gmv"], "group_by": ["store"], "period": "last_month", "order_by": [{"metric": "gmv"}], "limit": 5}, "全部列出来",
+         lambda p: p.limit is None),
+        ({"metrics": ["conversion_rate"], "group_by": ["city"], "period": "last_month"}, "add visitors next to it",
+         lambda p: p.metrics == ("conversion_rate", "visitors") and p.compare is None),
+        ({"metrics": ["gmv"], "group_by": ["category"], "period": "last_7_days", "compare": "previous"}, "only the ones that went down",
+         lambda p: p.having and p.having[0].op == "<" and p.limit is None),
+    ],
+)
+def test_conversation_families(engine, previous, question, check):
+    plan = plan_of(engine, question, QueryPlan(**previous))
+    assert check(plan), summary(plan)

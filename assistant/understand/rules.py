@@ -45,6 +45,8 @@ _EXTRA_COMPARE = re.compile(
     r"|\bwith (?:the )?(?:previous|prior|preceding) (?:day|week|month|quarter|year|period)\b|\bwith (?:the )?(?:day|week|month|quarter|year|period) before\b"
     r"|\b(?:wow|mom|qoq|dod|w/w|m/m|q/q)\b"
 )
+_AROUND_BEFORE = re.compile(r"(?:跟|和|与|同)\s*$")
+_VERSUS_AFTER = re.compile(r"\s*(?:比|相比|对比|比较|相较)")
 _VERSUS_BEFORE = re.compile(r"(?:\bcompared (?:with|to)|\bcompare (?:it |that |this )?(?:with|to)|\bvs\.?|\bversus|\bagainst|\bthan|比起?|相比于?|较|对比)\s*(?:the\s+)?$")
 _ORDINAL = re.compile(r"(?:第|选|the\s+)?\s*(\d|[一二三四五]|first|second|third|fourth|fifth)\s*(?:个|项|种|one|option)?\s*[.!。]?")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
@@ -66,7 +68,20 @@ _TYPE_OF = re.compile(r"(?:各类|每类|哪类|哪种|各种|哪一类|不同�
 _TOTAL = re.compile(r"一共|总共|合计|总计|加起来|\bin total\b|\baltogether\b|\bcombined\b|\ball together\b")
 _HOW_MANY = re.compile(r"\bhow many\b|多少件|几件|多少个|多少份")
 _FROM_TO = re.compile(r"(?:from|从)\s*(.+?)\s*(?:to|到|至|-|–)\s*(.+)")
-_ADD_METRIC = re.compile(r"顺便|同时看|一起看|也看|还有|加上|以及|\balso\b|\bas well\b|\btoo\b|\balong with\b|\bplus\b")
+_ADD_METRIC = re.compile(
+    r"顺便|同时看|一起看|也看|还有|加上|以及|\balso\b|\bas well\b|\btoo\b|\balong with\b|\bplus\b"
+    r"|\badd\b|\bnext to (?:it|that|them|this)\b|\balongside\b|\bbeside (?:it|that|them)\b|放在旁边|并排"
+)
+_ONLY = re.compile(r"\bonly\b|\bjust\b|只看|只要|仅看|仅限|只算|只统计|就看")
+_SHOW_ALL = re.compile(
+    r"\b(?:show|list|see|display|give me)\s+(?:me\s+)?(?:all|every|everything|the full list)\b|\ball of them\b|\bfull list\b"
+    r"|全部列出|都列出|列出所有|全部显示|都显示|显示全部|全都要|全部都要|都看看|所有的都"
+)
+_WHICH_ONE = re.compile(r"\bwhich one\b|\bwhich of them\b|哪一个|哪个(?=\s*(?:最|涨|跌|增|降|好|差|高|低))")
+_THE_ONES = re.compile(
+    r"\b(?:the ones|those|ones|which ones)\s+(?:that|which)?\s*(?:went|go|were|are|have|had)?\s*(?:down|up|fell|dropped|rose|grew|increased|decreased|declined)\b"
+    r"|(?:跌了|降了|下降了|涨了|增长了|上升了|下滑了)的(?:那些|几个)?|只要(?:跌|降|下降|涨|增长|上升)的"
+)
 _FOLLOWUP = re.compile(
     r"^(?:那|那么|那个|那要是|那如果|那换|再|还有|另外|同样|也|只看|仅看|只要|只|换成|改成|换为|改为|切换|看看|按)|顺便|拆一下|拆开看|拆分一下|细分一下|展开看|再看一下|再看看|再按|再拆|\bdrill (?:into|down)\b|\bzoom (?:into|in on)\b"
     r"|呢\s*[?？]?\s*$|^\s*(?:and|what about|how about|same|now|then|only|just|instead|also|break|show|split|switch|change|make it|but)\b"
@@ -130,6 +145,8 @@ class Frame:
     metric_spans: list[tuple[int, int, str]] = field(default_factory=list)  # where metrics were named (normalised text)
     implicit_groups: list[str] = field(default_factory=list)  # dimensions named without 各/按/by ("工厂生产的…")
     refers: dict[str, str] = field(default_factory=dict)  # "这个品类" / "those stores": dimension → "one" | "all" of the last answer
+    only: bool = False  # "in-store complaints only" / "只看线上下单的": a narrowing, its metric words qualify
+    show_all: bool = False  # "show all cities" / "全部列出来": every row of the last breakdown
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -204,6 +221,12 @@ class RulesEngine:
         frame.add_group = bool(_ADD_GROUP.search(text))
         frame.add_metric = bool(_ADD_METRIC.search(text))
         frame.whole = bool(_WHOLE.search(text))
+        frame.only = bool(_ONLY.search(text))
+        frame.show_all = bool(_SHOW_ALL.search(text))
+        if _WHICH_ONE.search(text):
+            frame.which = True  # "which one grew fastest": one row of the breakdown
+        if _THE_ONES.search(text):
+            frame.which = frame.which_plural = True  # "only the ones that went down": those rows
         frame.compare_verb = bool(signals.COMPARE_VERB.search(text))
         frame.separately = bool(signals.SEPARATELY.search(text))
         # Out-of-scope words count only where no catalog term was read ("staff attitude" is a complaint category).
@@ -262,7 +285,8 @@ class RulesEngine:
         if not periods:
             return
         frame.period = periods[0].period
-        if len(periods) == 1 and _VERSUS_BEFORE.search(text[: periods[0].start]):
+        around = _AROUND_BEFORE.search(text[: periods[0].start]) and _VERSUS_AFTER.match(text[periods[0].end:])
+        if len(periods) == 1 and (_VERSUS_BEFORE.search(text[: periods[0].start]) or around):  # …跟九月比比
             # "compared with September" names what to compare against, not the period asked about.
             frame.compare_base = periods[0].period
             frame.period = None
@@ -578,7 +602,7 @@ class RulesEngine:
         return Understood(result, confidence, frame)
 
     def _is_followup(self, frame: Frame) -> bool:
-        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole or frame.refers:
+        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole or frame.refers or frame.show_all:
             return True
         bare = not (frame.period or frame.group_by or frame.filters or frame.rank or frame.trend or frame.compare or frame.share)
         if frame.metrics and bare and len(frame.leftover) <= 4:
@@ -744,9 +768,9 @@ class RulesEngine:
             filters = {d: f for d, f in filters.items() if d not in dropped}
             group_by = [g for g in group_by if g not in dropped and not (frame.whole and not frame.group_by)]
         order_by = list(base.order_by) if base and not regrouped else []
-        limit = base.limit if base and not regrouped else None
+        limit = base.limit if base and not regrouped and not frame.show_all else None
         having = list(base.having) if base and not regrouped else []
-        if regrouped and base and base.group_by and frame.compare is None and frame.change is None:
+        if regrouped and base and base.group_by and frame.compare is None and frame.compare_base is None and frame.change is None:
             compare = None  # a drill-down into another dimension shows the breakdown itself
         if base and frame.metrics and base.metrics != tuple(metrics):
             order_by = [o.model_copy(update={"metric": metrics[0]}) for o in order_by if o.metric in base.metrics]
@@ -889,8 +913,12 @@ class RulesEngine:
     # ------------------------------------------------------------------ follow-ups
     def _followup(self, frame: Frame, previous: "Turn", as_of: date) -> tuple[Understanding, float]:
         base = previous.plan
+        if frame.show_all:
+            frame.whole = False  # "show all stores": every row, not the company as one
         if frame.add_metric and frame.metrics:
             metrics = list(base.metrics) + [m for m in frame.metrics if m not in base.metrics]  # "顺便看看准时率"
+        elif frame.only and frame.metrics and all(self._subject_count(m, base.metrics) for m in frame.metrics):
+            metrics = list(base.metrics)  # "in-store complaints only": which complaints, not their count
         else:
             metrics = list(frame.metrics) or list(base.metrics)
         if frame.ambiguous and not frame.metrics:
@@ -927,6 +955,14 @@ class RulesEngine:
                 frame.filters[dim] = ("in", list(values))
         plan = self._assemble(frame, metrics, as_of, base=base)
         return plan, 0.85
+
+    def _subject_count(self, metric_id: str, base_metrics: tuple[str, ...]) -> bool:
+        """A count of the rows the previous metrics are computed over (complaints for resolution time, orders for AOV)."""
+        metric = self.catalog.metric(metric_id)
+        if metric_id in base_metrics or metric.kind != "simple" or (metric.agg not in ("count", "count_distinct") and metric.base is None):
+            return False
+        tables = self._metric_tables(metric_id)
+        return any(tables & self._metric_tables(b) for b in base_metrics)
 
     def _clarify_member(self, frame: Frame, metrics: list[str], dim: str, members: tuple, as_of: date, base: QueryPlan) -> Clarify:
         """"这个区域的订单数" after a list of regions: which one? Each option is the question about one of them."""

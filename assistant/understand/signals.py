@@ -182,7 +182,7 @@ class ChangeCue:
 
 _UP = re.compile(
     r"增长|增加|上升|上涨|提升|提高|涨幅|增幅|增速|涨|增|多卖|多了|"
-    r"\b(?:grow|grew|grown|growing|growth|increase|increased|increasing|rise|rose|risen|rising|gain|gained|improve|improved|up|added|add|adding)\b"
+    r"\b(?:grow|grew|grown|growing|growth|increase|increased|increasing|rise|rose|risen|rising|gain|gained|improve|improved|up|added|adding)\b"
 )
 _DOWN = re.compile(
     r"下降|下滑|减少|降低|下跌|降幅|跌幅|跌|降|萎缩|"
@@ -362,7 +362,7 @@ WRITE_INTENT = re.compile(
     r"|\b(?:change|set|update|modify|overwrite|edit|adjust)\b(?:(?!\b(?:top|bottom|first|limit|rows?)\b|\blast\s+\d).){0,60}\bto\s+[-+]?[¥$]?(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)*(?![\d/-])"
 )
 COMPARE_VERB = re.compile(
-    r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b|\bwith the same\b"
+    r"比|相比|对比|比较|较|\bvs\.?\b|\bversus\b|\bcompare[ds]?\b|\bcompared\b|\bagainst\b|\bthan\b|\bnext to\b(?!\s+(?:it|that|them|this|each other))|\bwith the same\b"
 )
 SEPARATELY = re.compile(r"分别|各自|各是|各为|\b(?:respectively|separately|individually|each|one by one|side by side|vs\.?|versus|compared?)\b|对比|比较")
 NOT_DATA = re.compile(
