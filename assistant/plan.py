@@ -170,6 +170,7 @@ RefuseCode = Literal[
     "unsupported",
     "invalid_plan",
     "unresolved_reference",  # "这个门店" with no answer that names one
+    "unknown_dimension",  # "GMV by warehouse": the catalog has no such breakdown
 ]
 
 

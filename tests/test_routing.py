@@ -147,3 +147,29 @@ def test_a_follow_up_the_conversation_cannot_answer_is_refused_there_not_answere
     assert routed.catalog == "demo" and routed.answer.status == "refuse"
     # Naming the other catalog's metric moves the conversation there.
     assert router.ask("那二月的小店流水呢", session_id="stay", as_of=date(2024, 3, 1)).catalog == "shop"
+
+
+def test_a_new_process_finds_the_conversations_catalog_from_the_shared_store(tmp_path, demo_db_path):
+    """`wenshu ask --session` runs each question in a new process: the store's latest turn says which catalog."""
+    from assistant.answer import Assistant
+    from assistant.resources import demo_catalog_dir
+    from assistant.sources.routing import CatalogRouter
+    from assistant.store import Store
+    from assistant.workspace import open_workspace
+
+    _write_folder(tmp_path / "data")
+    shop = _catalog(tmp_path / "shop", "    type: folder\n    path: ../data")
+
+    def router(store):
+        return CatalogRouter({"demo": Assistant(open_workspace(demo_db_path, demo_catalog_dir()), store=store),
+                              "shop": Assistant(open_workspace(catalog=shop), store=store)})
+
+    with Store(tmp_path / "store.sqlite") as store:
+        first = router(store)
+        assert first.ask("@shop sales in February 2024", session_id="p", as_of=date(2024, 3, 1)).catalog == "shop"
+        assert first.ask("@demo 上个月各区域的GMV", session_id="p", as_of=AS_OF).catalog == "demo"
+        first.close()
+    with Store(tmp_path / "store.sqlite") as store:
+        second = router(store)
+        assert second.current("p") == "demo"
+        second.close()

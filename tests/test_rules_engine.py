@@ -482,3 +482,17 @@ def test_writes_letters_and_unknown_measures_are_refused(engine, question):
 def test_conversation_families(engine, previous, question, check):
     plan = plan_of(engine, question, QueryPlan(**previous))
     assert check(plan), summary(plan)
+
+
+@pytest.mark.parametrize("question", ["上个月按仓库的GMV", "上个月各仓库GMV", "GMV by warehouse last month", "revenue by customer type"])
+def test_a_breakdown_the_catalog_lacks_is_refused_not_dropped(engine, question):
+    """Never the total instead of the breakdown asked for."""
+    result = engine.understand(question, as_of=AS_OF).result
+    assert isinstance(result, Refuse) and result.code == "unknown_dimension", result
+
+
+@pytest.mark.parametrize(
+    "question", ["按门店看一下营收", "今年各大区的营收各是多少", "Gross profit by store type for last quarter", "complaints by type ytd", "上个月的退货按原因分一下"],
+)
+def test_known_breakdowns_and_verbs_after_them_are_not_unknown_dimensions(engine, question):
+    assert isinstance(engine.understand(question, as_of=AS_OF).result, QueryPlan)

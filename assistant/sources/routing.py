@@ -127,11 +127,21 @@ class CatalogRouter:
         return f"{session_id}{SESSION_SEP}{name}"
 
     def current(self, session_id: str | None) -> str | None:
-        """The catalog this session used last (in this process)."""
+        """The catalog this session used last: remembered in this process, else the catalog whose side of the
+        conversation has the latest turn (a new CLI process, another API worker)."""
         if session_id is None:
             return None
         with self._lock:
-            return self._current.get(session_id)
+            known = self._current.get(session_id)
+        if known is not None or len(self.assistants) == 1:
+            return known
+        latest: tuple[int, str] | None = None
+        for name, assistant in self.assistants.items():
+            recency = getattr(assistant.sessions, "recency", None)
+            when = recency(self.session_for(name, session_id)) if recency is not None else None
+            if when is not None and (latest is None or when > latest[0]):
+                latest = (when, name)
+        return latest[1] if latest else None
 
     def _remember(self, session_id: str | None, name: str) -> None:
         if session_id is None:

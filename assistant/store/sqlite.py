@@ -293,6 +293,11 @@ class SqliteConversationStore(ConversationStore):
             conn.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
             conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
 
+    def recency(self, session_id: str) -> int | None:
+        """The id of the session's last turn: comparable across sessions (and processes) sharing this store."""
+        rows = self._store.read("SELECT MAX(id) FROM turns WHERE session_id = ? AND plan IS NOT NULL", (session_id,))
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
     def session_ids(self, limit: int = 100) -> list[str]:
         return [r[0] for r in self._store.read("SELECT session_id FROM sessions ORDER BY updated DESC LIMIT ?", (limit,))]
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 
 from assistant.plan import QueryPlan
 from assistant.understand.rules import Frame, Turn
+
+
+_SEQUENCE = itertools.count(1)  # one clock for every in-memory store: turns of different catalogs compare
 
 
 class ConversationStore:
@@ -17,6 +21,7 @@ class ConversationStore:
         self._capacity = capacity
         self._history = history
         self._lock = threading.Lock()
+        self._recency: dict[str, int] = {}
 
     def last(self, session_id: str) -> Turn | None:
         with self._lock:
@@ -32,6 +37,7 @@ class ConversationStore:
         with self._lock:
             turns = self._sessions.setdefault(session_id, [])
             turns.append(Turn(question, plan, frame, members))
+            self._recency[session_id] = next(_SEQUENCE)
             del turns[: -self._history]
             self._sessions.move_to_end(session_id)
             while len(self._sessions) > self._capacity:
@@ -40,6 +46,11 @@ class ConversationStore:
     def history(self, session_id: str) -> list[Turn]:
         with self._lock:
             return list(self._sessions.get(session_id, ()))
+
+    def recency(self, session_id: str) -> int | None:
+        """When the session's last turn was kept, comparable across sessions (None: no turns)."""
+        with self._lock:
+            return self._recency.get(session_id) if session_id in self._sessions else None
 
     def forget(self, session_id: str) -> None:
         with self._lock:

@@ -72,6 +72,36 @@ _ADD_METRIC = re.compile(
     r"顺便|同时看|一起看|也看|还有|加上|以及|\balso\b|\bas well\b|\btoo\b|\balong with\b|\bplus\b"
     r"|\badd\b|\bnext to (?:it|that|them|this)\b|\balongside\b|\bbeside (?:it|that|them)\b|放在旁边|并排"
 )
+# A breakdown asked for by a word the reader could not place: "按仓库", "by warehouse".
+_UNKNOWN_GROUP = re.compile(r"(?:按|各|每个|每家)(?P<zh>[\u4e00-\u9fff]{2,4})|\b(?:by|per) (?P<en>[a-z]{3,})(?P<en2> [a-z]{3,})?")
+_NOT_A_GROUP_ZH = re.compile(r"^[是有占自带看拆列排分出多从由为要个类样位种和与照时期月天周年季日钟理这那上下前后比同去今本]")
+_NOT_A_GROUP_EN = frozenset(
+    "the all last this next each day days week weeks month months quarter quarters year years what how much many percent "
+    "instead please for over within and type types kind kinds category categories far default value amount number share "
+    "percentage volume count total far one ones".split()
+)
+
+
+def _unknown_group(text: str, leftover: str) -> str:
+    """The word after 按/by when nothing was read there (its characters are still in ``leftover``)."""
+    for m in _UNKNOWN_GROUP.finditer(text):
+        name = "zh" if m.group("zh") else "en"
+        start, end = m.span(name)
+        if leftover[start:end] != text[start:end]:
+            continue  # something was read there (a dimension, a period, a cue)
+        word = m.group(name)
+        if name == "zh":
+            word = re.split(r"[的之来呢吧吗看拆分列排]", word)[0]
+            if len(word) < 2 or _NOT_A_GROUP_ZH.match(word):
+                continue
+        elif word in _NOT_A_GROUP_EN:
+            continue
+        else:
+            second = m.group("en2")
+            if second and leftover[m.start("en2"): m.end("en2")] == second and (second.strip() not in _NOT_A_GROUP_EN or second.strip() in ("type", "types")):
+                word += second  # "customer type"
+        return word
+    return ""
 _ONLY = re.compile(r"\bonly\b|\bjust\b|只看|只要|仅看|仅限|只算|只统计|就看")
 _SHOW_ALL = re.compile(
     r"\b(?:show|list|see|display|give me)\s+(?:me\s+)?(?:all|every|everything|the full list)\b|\ball of them\b|\bfull list\b"
@@ -147,6 +177,7 @@ class Frame:
     refers: dict[str, str] = field(default_factory=dict)  # "这个品类" / "those stores": dimension → "one" | "all" of the last answer
     only: bool = False  # "in-store complaints only" / "只看线上下单的": a narrowing, its metric words qualify
     show_all: bool = False  # "show all cities" / "全部列出来": every row of the last breakdown
+    unknown_group: str = ""  # "GMV by warehouse": a breakdown the catalog has no dimension for
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -275,6 +306,12 @@ class RulesEngine:
             leftover = _mask(leftover, [(which_time.start(), which_time.end())])
         frame.leftover = _STOP.sub(" ", signals.PERFORMANCE.sub(" ", leftover)).strip()
         frame.unknown_metric_words = bool(_METRIC_NOUN.search(frame.leftover))
+        unknown = _unknown_group(text, leftover)
+        if unknown and not any(
+            normalize(t).endswith(unknown) for g in frame.group_by
+            for t in (self.catalog.dimension(g).label.zh, self.catalog.dimension(g).label.en, *self.catalog.dimension(g).synonyms.all())
+        ):
+            frame.unknown_group = unknown  # (按原因: a head noun already resolved to 退货原因 is known)
         frame.understood_anything = bool(
             matches or periods or comparisons or extra or frame.rank or frame.trend or frame.share or frame.thresholds or frame.change
         )
@@ -570,6 +607,8 @@ class RulesEngine:
             )
             return Understood(Refuse(code="unsafe_input", reason=reason), 1.0)
         frame = self.read(stripped, as_of)
+        if frame.unknown_group:
+            return Understood(self._refuse_unknown_group(frame, zh), 0.8, frame)
         if signals.NOT_DATA.search(normalize(stripped)):
             return Understood(self._refuse_unknown(frame, not_data=True), 0.9, frame)
         if frame.out_of_scope:
@@ -955,6 +994,21 @@ class RulesEngine:
                 frame.filters[dim] = ("in", list(values))
         plan = self._assemble(frame, metrics, as_of, base=base)
         return plan, 0.85
+
+    def _refuse_unknown_group(self, frame: Frame, zh: bool) -> Refuse:
+        """"GMV by warehouse": never the total instead — say there is no such breakdown, and which there are."""
+        word = frame.unknown_group
+        grams = _bigrams(normalize(word))
+        dims = sorted(
+            self.catalog.dimensions,
+            key=lambda d: -max(_overlap(grams, _bigrams(normalize(t))) for t in (d.label.zh, d.label.en, *d.synonyms.all())),
+        )
+        names = [d.label.get("zh" if zh else "en") for d in dims[:5]]
+        reason = (
+            f"指标词典里没有“{word}”这个维度,无法按它拆分。可以按:{'、'.join(names)}" if zh
+            else f"The metric dictionary has no “{word}” to break down by. You can break down by: {', '.join(names)}"
+        )
+        return Refuse(code="unknown_dimension", reason=reason, nearest_metrics=tuple(frame.metrics[:3]))
 
     def _subject_count(self, metric_id: str, base_metrics: tuple[str, ...]) -> bool:
         """A count of the rows the previous metrics are computed over (complaints for resolution time, orders for AOV)."""
