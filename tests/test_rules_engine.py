@@ -496,3 +496,13 @@ def test_a_breakdown_the_catalog_lacks_is_refused_not_dropped(engine, question):
 )
 def test_known_breakdowns_and_verbs_after_them_are_not_unknown_dimensions(engine, question):
     assert isinstance(engine.understand(question, as_of=AS_OF).result, QueryPlan)
+
+
+@pytest.mark.parametrize(
+    ("question", "dimension", "value"),
+    [("徐汇店上个月的销售额", "store", "上海徐汇店"), ("Xuhui AOV?", "store", "上海徐汇店"), ("上个月徐汇的GMV", "store", "上海徐汇店"),
+     ("康达的准时率", "distributor", "南京康达食品贸易有限公司")],
+)
+def test_members_by_the_short_names_people_use(engine, question, dimension, value):
+    plan = plan_of(engine, question)
+    assert [(f.dimension, f.values) for f in plan.filters] == [(dimension, (value,))]

@@ -21,6 +21,13 @@ from assistant.catalog.model import MetricCatalog
 
 TermKind = Literal["metric", "dimension", "value", "ambiguous", "vague"]
 _WORDISH = re.compile(r"[0-9a-z]")
+# English words too common to stand for one member on their own ("store", "center", "line").
+_COMMON_WORDS = frozenset(
+    "store stores shop center centre line plant factory workshop region city north south east west central china "
+    "online offline channel member members customer customers company limited trading food foods group brand "
+    "fresh premium classic home baby daily gold silver diamond normal regular other others".split()
+)
+_GENERIC_SUFFIX = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|公司|集团|商贸|贸易|食品|实业|供应链|店|门店|工厂|车间|产线|线)$")
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _PARTICLE = re.compile(r"[\u4e00-\u9fff][的了][\u4e00-\u9fff]|几")
 _YEARLY = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?!\d{1,2}月|-\d)(.{2,})$")  # "2026双11狂欢节", "2026 Double 11 Festival" (not "2026年10月会员日")
@@ -96,6 +103,7 @@ class Lexicon:
                     self.english_label[(dim_name, value)] = english
                     self._add(english, Term("", "value", dim_name, value))
                 self._add_yearless(dim_name, value, english)
+        self._add_partial_names(values or {})
         self._by_first: dict[str, list[str]] = defaultdict(list)
         for surface in self._terms:
             self._by_first[surface[0]].append(surface)
@@ -114,6 +122,32 @@ class Lexicon:
             for surface in {rest, _OCCASION_SUFFIX.sub("", rest).strip()}:
                 if len(surface) >= 2 and not re.fullmatch(r"\d{1,2}|[\d\s-]*\s[\d\s-]*", surface):  # "618" yes, "11" no
                     self._add(surface, Term("", "value", dim_name, value))
+
+    def _add_partial_names(self, values: dict[str, list[tuple[str, str | None]]], max_members: int = 300) -> None:
+        """"徐汇店" / "Xuhui" for 上海徐汇店 / Shanghai Xuhui: a member's name without its leading place, or one
+        distinctive English word of it — only when no other member, and no catalog term, reads that way."""
+        candidates: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for dim_name, pairs in values.items():
+            if len(pairs) > max_members:
+                continue  # products and the like: too many names to shorten safely
+            for value, english in pairs:
+                text = normalize(str(value))
+                if len(text) >= 5 and not _is_english(text):
+                    for k in range(2, len(text) - 2):  # 上海徐汇店 → 徐汇店 (3 characters or more remain)
+                        candidates[text[k:]].add((dim_name, value))
+                    core = text
+                    while (trimmed := _GENERIC_SUFFIX.sub("", core)) != core and len(trimmed) >= 2:
+                        core = trimmed  # 南京康达食品贸易有限公司 → 南京康达
+                    for variant in {core, core[2:]}:  # … → 康达; 上海徐汇店 → 徐汇
+                        if len(variant) >= 2 and variant != text:
+                            candidates[variant].add((dim_name, value))
+                for word in re.findall(r"[a-z]{4,}", normalize(english or "")):
+                    candidates[word].add((dim_name, value))
+        for surface, owners in candidates.items():
+            if len(owners) != 1 or surface in self._terms or surface in _COMMON_WORDS:
+                continue
+            dim_name, value = next(iter(owners))
+            self._add(surface, Term("", "value", dim_name, value))
 
     def _add_value(self, dim_name: str, value: str) -> None:
         self.values_by_dimension[dim_name].add(value)
