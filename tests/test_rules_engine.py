@@ -506,3 +506,33 @@ def test_known_breakdowns_and_verbs_after_them_are_not_unknown_dimensions(engine
 def test_members_by_the_short_names_people_use(engine, question, dimension, value):
     plan = plan_of(engine, question)
     assert [(f.dimension, f.values) for f in plan.filters] == [(dimension, (value,))]
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        # A metric described instead of named.
+        ("How many people walked into our Shanghai Xuhui store last week?", lambda p: p.metrics == ("visitors",)),
+        ("Of everything we produced last month, what fraction came out good?", lambda p: p.metrics == ("yield_rate",)),
+        ("最近30天各条产线生产出来的东西里，好的占多少？", lambda p: p.metrics == ("yield_rate",) and p.group_by == ("production_line",)),
+        ("On average, how many hours does it take us to close out a complaint this month?", lambda p: p.metrics == ("avg_resolution_hours",)),
+        ("上个月的产量和良品率", lambda p: p.metrics == ("output_qty", "yield_rate")),  # listed: both asked
+        # Each member of a kind; every other member after an exclusion; time as the only breakdown.
+        ("how much each of our community stores sold over the last four weeks", lambda p: p.group_by == ("store",) and p.filters),
+        ("除了华东，其他几个大区上个月的毛利率各是多少？", lambda p: p.group_by == ("region",) and p.filters[0].op == "!="),
+        ("How many deliveries went out to distributors each month this year?", lambda p: p.group_by == () and p.grain == "month"),
+        ("GMV by store each month this year", lambda p: p.group_by == ("store",) and p.grain == "month"),
+        # The metric's own word is not a status filter; "thinnest" is the lowest; "since the start of the year".
+        ("how much we refunded last week, split by the reason for the return", lambda p: p.metrics == ("refund_amount",) and not p.filters),
+        ("Which category had the thinnest gross margin last year?", lambda p: p.limit == 1 and p.order_by[0].direction == "asc"),
+        ("net sales by store type since the start of the year", lambda p: str(p.period) == "this_year"),
+    ],
+)
+def test_personas_descriptions_and_breakdowns(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)
+
+
+def test_an_acronym_the_catalog_lacks_is_refused_not_asked_about(engine):
+    result = engine.understand("上个月各产线的OEE是多少？", as_of=AS_OF).result
+    assert isinstance(result, Refuse) and result.code == "unknown_metric"

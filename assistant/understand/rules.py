@@ -102,6 +102,8 @@ def _unknown_group(text: str, leftover: str) -> str:
                 word += second  # "customer type"
         return word
     return ""
+_OTHERS = re.compile(r"其他|其余|其它|别的|\bother\b|\bthe rest\b|\bremaining\b")
+_EACH_BEFORE = re.compile(r"(?:各|每家|每个|\beach of (?:our |the )?|\bevery |\beach )\s*$")
 _ONLY = re.compile(r"\bonly\b|\bjust\b|只看|只要|仅看|仅限|只算|只统计|就看")
 _SHOW_ALL = re.compile(
     r"\b(?:show|list|see|display|give me)\s+(?:me\s+)?(?:all|every|everything|the full list)\b|\ball of them\b|\bfull list\b"
@@ -446,7 +448,7 @@ class RulesEngine:
                 frame.filters[dim] = ("not_in" if negated or op == "not_in" else "in", values)
                 if _SHARE_BASE.search(before):
                     frame.share_base.add(dim)  # "share of in-store GMV paid in cash": in-store is the whole
-                if signals.WHICH_MARKER.search(before) and not negated:
+                if (signals.WHICH_MARKER.search(before) or _EACH_BEFORE.search(before)) and not negated:
                     # "哪家旗舰店" / "which flagship store": the stores that are flagships, one per row.
                     entity = self._entity.get(self._table_of(dim))
                     if entity and entity != dim and entity not in frame.group_by:
@@ -455,7 +457,14 @@ class RulesEngine:
         for dim in [d for d in frame.refers if d in frame.filters]:
             del frame.refers[dim]  # "2026双11狂欢节这个活动": the member named in the question itself
         self._head_noun_groups(frame, text, matches)
-        if frame.implicit_groups and any(g not in frame.implicit_groups for g in frame.group_by):
+        self._drop_ratio_parts(frame, text)
+        if _OTHERS.search(text):
+            for dim, (op, _) in frame.filters.items():
+                if op == "not_in" and dim not in frame.group_by:
+                    frame.group_by.append(dim)  # "除了华东，其他几个大区各是多少": every other region
+        trend = signals.find_trend(text)
+        explicit_grain = trend is not None and trend.grain is not None  # "each month": the breakdown asked for is time
+        if frame.implicit_groups and (explicit_grain or any(g not in frame.implicit_groups for g in frame.group_by)):
             # "工厂生产的各品类产量": 各品类 is the breakdown; the factory is only the subject.
             frame.group_by = [g for g in frame.group_by if g not in frame.implicit_groups]
         if not frame.metrics and frame.ambiguous_defaults:
@@ -479,6 +488,26 @@ class RulesEngine:
             and (not re.search(r"\b(?:which|what)\b", m2.group(0)) or re.match(r"e?s\b", text[m.end:]) is not None or m.surface.lower().endswith("s"))
             for m in matches
         )
+
+    def _names_a_metric(self, surface: str, metrics: list[str]) -> bool:
+        word = normalize(surface).strip()
+        return any(word == normalize(t).strip() for m in metrics for t in self.catalog.metric(m).terms())
+
+    def _drop_ratio_parts(self, frame: Frame, text: str) -> None:
+        """"生产出来的东西里，好的占多少" / "of everything we produced, what fraction came out good": the
+        denominator named as the subject of a rate is not a second metric (unless listed: "GMV and AOV")."""
+        if len(frame.metrics) < 2:
+            return
+        spans = {m: (s, e) for s, e, m in frame.metric_spans}
+        for rate_id in list(frame.metrics):
+            rate = self.catalog.metric(rate_id)
+            if rate.kind != "ratio":
+                continue
+            for part in (rate.numerator, rate.denominator):
+                if part in frame.metrics and part in spans and rate_id in spans:
+                    (s1, e1), (s2, e2) = sorted((spans[part], spans[rate_id]))
+                    if not signals.CONNECTOR.match(text[e1:s2]) and not re.search(r"和|与|及|以及|、|\band\b|\bplus\b|\bas well as\b|\balong with\b", text[e1:s2]):
+                        frame.metrics.remove(part)
 
     def _head_noun_groups(self, frame: Frame, text: str, matches: list[Match]) -> None:
         """"退货按原因分一下": 原因 alone names no dimension, but it ends 退货原因, the one reason the asked
@@ -673,7 +702,7 @@ class RulesEngine:
             if frame.metric_origin == "vague" or frame.performance or (ranking_like and not frame.unknown_metric_words):
                 default = self._default_metric(frame)
                 if default is None:
-                    if _unexplained(frame.leftover):
+                    if _unexplained(frame.leftover, frame.question):
                         return self._refuse_unknown(frame, forced=True), 0.7  # "electricity consumption of the plant"
                     return self._clarify_metric_for_slice(frame, as_of), 0.5
                 metrics = [default]
@@ -865,6 +894,8 @@ class RulesEngine:
             surfaces = frame.value_surfaces.get(dim, [])
             if surfaces and "status" in dim and not self._reaches(dim, metrics) and all(re.fullmatch(r"[a-z][a-z ]*", w) for w in surfaces):
                 del filters[dim]  # "deliveries we completed": a common word, not a filter on order status
+            elif surfaces and "status" in dim and all(self._names_a_metric(w, metrics) for w in surfaces):
+                del filters[dim]  # "how much we refunded": the refund metric's own word, not orders whose status is refunded
         return QueryPlan(
             metrics=tuple(metrics), group_by=tuple(group_by), grain=grain, filters=tuple(filters.values()), period=period,
             compare=compare, order_by=tuple(order_by), limit=limit, share=share, having=tuple(having),
@@ -1210,17 +1241,19 @@ _STOPWORDS = frozenset("how many much what which did does do was were is are the
 
 _HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 _POINTING = re.compile(
-    r"(?:(?P<all>这几个|这几家|这几条|这几款|这几种|这几|这些|那些|上述|以上)|这个|这家|这条|这款|这种|这一个|这一家|那个|那家|该|此)\s*$"
+    r"(?:(?P<all>这几个|这几家|这几条|这几款|这几种|这几|这些|那些|那几个|那几家|那几条|上述|以上)|这个|这家|这条|这款|这种|这一个|这一家|那个|那家|该|此|这)\s*$"
     r"|\b(?:(?P<all_en>these|those)|this|that)\s+$"
 )
 _FUNCTION_WORDS = re.compile(r"哪个|哪家|哪条|哪些|哪一个|什么|怎么样|怎样|如何|最好|最差|多少|一下|看看|呢|吗|吧|啊|的|了|是|有|几")
 
 
-def _unexplained(leftover: str) -> bool:
-    """Words the reader could not place that look like a thing asked about ("electricity consumption")."""
+def _unexplained(leftover: str, question: str = "") -> bool:
+    """Words the reader could not place that look like a thing asked about ("electricity consumption", "OEE")."""
     han = _FUNCTION_WORDS.sub("", "".join(re.findall(r"[\u4e00-\u9fff]+", leftover)))
     words = [w for w in re.findall(r"[a-z]+", normalize(leftover)) if w not in _STOPWORDS and len(w) >= 4]
-    return len(han) >= 2 or len(words) >= 2
+    left = set(re.findall(r"[a-z]+", normalize(leftover)))
+    acronym = any(a.lower() in left for a in re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", question))
+    return len(han) >= 2 or len(words) >= 2 or acronym
 
 
 def _stems(text: str) -> set[str]:

@@ -107,7 +107,7 @@ _SUPER_DESC = re.compile(
 )
 _SUPER_ASC = re.compile(
     r"最低|最少|最小|最弱|最便宜|最短|垫底|倒数第一|末位|"
-    r"\b(?:lowest|least|smallest|fewest|minimum|min|weakest|bottom|quietest|shortest)\b"
+    r"\b(?:lowest|least|smallest|fewest|minimum|min|weakest|bottom|quietest|shortest|thinnest|slimmest|worst-performing)\b"
 )
 _BEST_N = re.compile(rf"\b(?:best|best-performing|top-performing)\s+(?P<n>{NUM}|{EN_WORD_NUM})\b|(?:最好|最优|表现最好)的\s*(?P<n2>{NUM})")
 _WORST_N = re.compile(rf"\b(?:worst|worst-performing|poorest)\s+(?P<n>{NUM}|{EN_WORD_NUM})\b|(?:最差|最糟|表现最差)的\s*(?P<n2>{NUM})")
