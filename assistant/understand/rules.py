@@ -103,6 +103,9 @@ def _unknown_group(text: str, leftover: str) -> str:
         return word
     return ""
 _OTHERS = re.compile(r"其他|其余|其它|别的|\bother\b|\bthe rest\b|\bremaining\b")
+_BARE_MORE = re.compile(r"高|多|大|长|好|快")
+_BARE_LESS = re.compile(r"低|少|小|短|差|慢")
+_WHICH_OF_NAMED = re.compile(r"\bwhich\b|\bwho\b|谁|哪个|哪一个|哪家|哪条|哪一家|哪一条|哪种|哪边")
 _EACH_BEFORE = re.compile(r"(?:各|每家|每个|\beach of (?:our |the )?|\bevery |\beach )\s*$")
 _ONLY = re.compile(r"\bonly\b|\bjust\b|只看|只要|仅看|仅限|只算|只统计|就看")
 _SHOW_ALL = re.compile(
@@ -180,6 +183,7 @@ class Frame:
     only: bool = False  # "in-store complaints only" / "只看线上下单的": a narrowing, its metric words qualify
     show_all: bool = False  # "show all cities" / "全部列出来": every row of the last breakdown
     unknown_group: str = ""  # "GMV by warehouse": a breakdown the catalog has no dimension for
+    which_of_named: bool = False  # "A or B, which had more": one row, the winner of the named members
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -240,7 +244,17 @@ class RulesEngine:
         masked = _mask(masked, [m.span() for m in _UNFILTER_PHRASE.finditer(masked)])  # "drop the region filter" is no drop
         self._read_terms(frame, matches, text)
 
+        listed = [d for d, (op, values) in frame.filters.items() if op == "in" and len(values) > 1]
+        if listed and _WHICH_OF_NAMED.search(text) and not frame.which_plural:
+            # "华东和华南哪个客单价高" / "line 1 or line 2, which had more downtime": the winner of the named ones.
+            frame.which = True
+            frame.which_of_named = True
         frame.rank, frame.sort_only = signals.find_rank(masked, which=frame.which and not frame.which_plural)
+        if frame.which_of_named and frame.rank is None:
+            more, less = _BARE_MORE.search(masked), _BARE_LESS.search(masked)  # "哪个客单价高", "谁的客流多"
+            cue = min((c for c in (more, less) if c), key=lambda c: c.start(), default=None)
+            if cue is not None:
+                frame.rank = signals.RankCue(cue.start(), cue.end(), "desc" if cue is more else "asc", None)
         slow = _SLOWEST.search(masked)
         if frame.rank is None and slow and signals.find_change(masked) is None:
             frame.rank = signals.RankCue(slow.start(), slow.end(), "desc", None)  # slowest = takes the longest
@@ -824,7 +838,7 @@ class RulesEngine:
                 if frame.compare_verb and dim not in group_by:
                     group_by.append(dim)
             filters[dim] = Filter(dimension=dim, op="in" if op == "in" and len(values) > 1 else ("=" if op == "in" else ("!=" if len(values) == 1 else "not_in")), values=tuple(values))
-            side_by_side = frame.separately or bool(signals.COMPARE_MEMBERS.search(normalize(frame.question)))
+            side_by_side = frame.separately or frame.which_of_named or bool(signals.COMPARE_MEMBERS.search(normalize(frame.question)))
             if side_by_side and op == "in" and len(values) > 1 and dim not in group_by:
                 group_by.append(dim)  # "华东和华南分别是多少": one row each
             elif base and dim in base.group_by and dim not in group_by and op == "in" and len(values) > 1:

@@ -328,7 +328,7 @@ GROUP_MARKER = re.compile(
     r"\bby\b|\bper\b|\bfor each\b|\bfor every\b|\beach\b|\bevery\b|\bacross\b|\bbroken down by\b|\bbreak(?:ing)? (?:it |this |that )?down by\b|"
     r"\bsplit by\b|\bgrouped by\b|\bgroup by\b|\bsegmented by\b|\bfor all\b|\ball\b)\s*(?:the\s+)?(?:different\s+)?$"
 )
-WHICH_MARKER = re.compile(r"(?:哪个|哪一个|哪家|哪一家|哪位|哪款|哪条|哪类|哪种|哪些|哪几个|哪几家|哪|\bwhich\b|\bwhat\b)\s*(?:of the\s+|of our\s+|the\s+)?$")
+WHICH_MARKER = re.compile(r"(?:哪个|哪一个|哪家|哪一家|哪位|哪款|哪条|哪类|哪种|哪些|哪几个|哪几家|哪|\bwhich\b|\bwhat\b|\bwho(?: is|'s| was)\b)\s*(?:of the\s+|of our\s+|the\s+)?$")
 WHICH_PLURAL = re.compile(r"哪些|哪几|\bwhich\b")
 PERFORMANCE = re.compile(
     r"表现|怎么样|怎样|如何|情况|业绩|生意|做得|经营|"
@@ -368,6 +368,7 @@ SEPARATELY = re.compile(r"分别|各自|各是|各为|\b(?:respectively|separate
 NOT_DATA = re.compile(
     r"\b(?:poem|poems|poetry|haiku|joke|jokes|story|stories|song|lyrics|essay|recipe|translate)\b|写一首|诗歌|笑话|讲个故事|作文|歌词|翻译"
     r"|\b(?:write|draft|send|compose)\s+(?:an?\s+|the\s+)?(?:e-?mail|letter|message|memo|reminder)\b"
+    r"|你好呀|心情|你是谁|陪我|聊聊天|讲讲你|\bhow are you\b|\bwho are you\b|\bwhat'?s your name\b|\bgood morning\b"
     r"|写(?:一)?(?:封|份|个|段)?(?:邮件|信|通知|总结|报告|文案|周报|日报)|发(?:一)?(?:封|个)?(?:邮件|消息|通知)|起草|催(?:一下|一催)?.{0,6}(?:回款|付款|交货|发货)"
 )
 UNSUPPORTED = re.compile(
