@@ -536,3 +536,39 @@ def test_personas_descriptions_and_breakdowns(engine, question, check):
 def test_an_acronym_the_catalog_lacks_is_refused_not_asked_about(engine):
     result = engine.understand("上个月各产线的OEE是多少？", as_of=AS_OF).result
     assert isinstance(result, Refuse) and result.code == "unknown_metric"
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("华东和华南上个月哪个客单价高？", lambda p: p.group_by == ("region",) and p.limit == 1 and p.order_by[0].direction == "desc"),
+        ("line 1 or line 2, which had more downtime last month", lambda p: p.group_by == ("production_line",) and p.limit == 1),
+        ("西安雁塔店跟武汉江汉店上周谁的客流多", lambda p: p.group_by == ("store",) and p.limit == 1),
+        ("华东和华南分别是多少", lambda p: p.group_by == ("region",) and p.limit is None),
+        ("who is the distributor we delivered most times to last month", lambda p: p.group_by == ("distributor",) and p.limit == 1),
+        ("which payment method have less than 10% of all orders last month", lambda p: p.share and p.having[0].field == "share"),
+        ("上个月各渠道促销成交额占该渠道成交总额的比例", lambda p: p.metrics == ("promotion_gmv__per__gmv",) and p.group_by == ("channel",)),
+        ("store orders as a share of all orders, each month this year", lambda p: p.metrics == ("store_order_count__per__order_count",)),
+        ("yield rate of each line over the last 3 full months", lambda p: str(p.period) == "last_3_months"),
+        ("how on-time delivery rate is going over the last 90 days", lambda p: p.grain is not None),
+        ("除了二号线，其他产线上个月整体的稼动率是多少", lambda p: p.group_by == () and p.filters[0].op == "!="),
+    ],
+)
+def test_named_members_thresholds_and_shares(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)
+
+
+def test_its_and_this_reason_point_at_the_last_answer(engine):
+    top = Turn("", QueryPlan(metrics=("gmv",), group_by=("store",), period="last_month", order_by=({"metric": "gmv"},), limit=1),
+               members={"store": ("北京朝阳店",)})
+    plan = engine.understand("and what is its AOV?", as_of=AS_OF, previous=top).result
+    assert isinstance(plan, QueryPlan) and plan.metrics == ("aov",) and plan.filters[0].values == ("北京朝阳店",)
+    reason = Turn("", QueryPlan(metrics=("refund_amount",), group_by=("return_reason",), period="last_month",
+                                order_by=({"metric": "refund_amount"},), limit=1), members={"return_reason": ("不想要了",)})
+    plan = engine.understand("这个原因的退款在各区域分别多少", as_of=AS_OF, previous=reason).result
+    assert isinstance(plan, QueryPlan) and plan.group_by == ("region",) and plan.filters[0].values == ("不想要了",)
+
+
+def test_chit_chat_is_not_a_data_question(engine):
+    assert engine.understand("你好呀，今天心情怎么样？", as_of=AS_OF).result.code == "not_a_data_question"

@@ -102,11 +102,14 @@ def _unknown_group(text: str, leftover: str) -> str:
                 word += second  # "customer type"
         return word
     return ""
+_OVERALL = re.compile(r"整体|总体|合计|加起来|一共|总共|\boverall\b|\bcombined\b|\bin total\b|\baltogether\b")
 _OTHERS = re.compile(r"其他|其余|其它|别的|\bother\b|\bthe rest\b|\bremaining\b")
 _BARE_MORE = re.compile(r"高|多|大|长|好|快")
 _BARE_LESS = re.compile(r"低|少|小|短|差|慢")
 _WHICH_OF_NAMED = re.compile(r"\bwhich\b|\bwho\b|谁|哪个|哪一个|哪家|哪条|哪一家|哪一条|哪种|哪边")
 _EACH_BEFORE = re.compile(r"(?:各|每家|每个|\beach of (?:our |the )?|\bevery |\beach )\s*$")
+_ITS = re.compile(r"\bits\b|它的|这家的|这个的")
+_THEIR = re.compile(r"\btheir\b|它们的|他们的")
 _ONLY = re.compile(r"\bonly\b|\bjust\b|只看|只要|仅看|仅限|只算|只统计|就看")
 _SHOW_ALL = re.compile(
     r"\b(?:show|list|see|display|give me)\s+(?:me\s+)?(?:all|every|everything|the full list)\b|\ball of them\b|\bfull list\b"
@@ -184,6 +187,7 @@ class Frame:
     show_all: bool = False  # "show all cities" / "全部列出来": every row of the last breakdown
     unknown_group: str = ""  # "GMV by warehouse": a breakdown the catalog has no dimension for
     which_of_named: bool = False  # "A or B, which had more": one row, the winner of the named members
+    refers_previous: str = ""  # "what is its AOV?": the last answer's member(s), whatever dimension it was by
     unknown_metric_words: bool = False
     understood_anything: bool = False
 
@@ -269,6 +273,7 @@ class RulesEngine:
         frame.add_metric = bool(_ADD_METRIC.search(text))
         frame.whole = bool(_WHOLE.search(text))
         frame.only = bool(_ONLY.search(text))
+        frame.refers_previous = "all" if _THEIR.search(text) else ("one" if _ITS.search(text) else "")
         frame.show_all = bool(_SHOW_ALL.search(text))
         if _WHICH_ONE.search(text):
             frame.which = True  # "which one grew fastest": one row of the breakdown
@@ -440,6 +445,7 @@ class RulesEngine:
                 amb = next(a for a in self.catalog.ambiguous_terms if a.term == term.target)
                 if amb.default:
                     frame.ambiguous_defaults.append(amb.default)
+                    frame.metric_spans.append((match.start, match.end, amb.default))  # "all orders" in a share of metrics
                     if _listed_with_metric(matches, i, text) and amb.default not in frame.metrics:
                         frame.metrics.append(amb.default)  # "orders and active customers": both asked
                 elif term.target not in frame.ambiguous:
@@ -472,13 +478,13 @@ class RulesEngine:
             del frame.refers[dim]  # "2026双11狂欢节这个活动": the member named in the question itself
         self._head_noun_groups(frame, text, matches)
         self._drop_ratio_parts(frame, text)
-        if _OTHERS.search(text):
+        if _OTHERS.search(text) and not _OVERALL.search(text):
             for dim, (op, _) in frame.filters.items():
                 if op == "not_in" and dim not in frame.group_by:
                     frame.group_by.append(dim)  # "除了华东，其他几个大区各是多少": every other region
         trend = signals.find_trend(text)
         explicit_grain = trend is not None and trend.grain is not None  # "each month": the breakdown asked for is time
-        if frame.implicit_groups and (explicit_grain or any(g not in frame.implicit_groups for g in frame.group_by)):
+        if frame.implicit_groups and (explicit_grain or _OVERALL.search(text) or any(g not in frame.implicit_groups for g in frame.group_by)):
             # "工厂生产的各品类产量": 各品类 is the breakdown; the factory is only the subject.
             frame.group_by = [g for g in frame.group_by if g not in frame.implicit_groups]
         if not frame.metrics and frame.ambiguous_defaults:
@@ -530,18 +536,21 @@ class RulesEngine:
         metrics = frame.metrics or frame.ambiguous_defaults
         if not metrics:
             return
-        for cue in re.finditer(r"(?:按|各|分)\s*([\u4e00-\u9fff]{2})", text):
-            start, end = cue.span(1)
+        for cue in re.finditer(r"(?:按|各|分|(?P<point>这个|该|那个))\s*([\u4e00-\u9fff]{2})", text):
+            start, end = cue.span(2)
             if any(s < end and start < e for s, e in covered):
                 continue
-            head = cue.group(1)
+            head = cue.group(2)
             fits = {
                 dim.name for dim in self.catalog.dimensions
                 if dim.name not in frame.group_by and any(len(t) >= 3 and normalize(t).endswith(head) for t in (dim.label.zh, *dim.synonyms.zh))
                 and self._reaches(dim.name, list(dict.fromkeys(metrics)))
             }
             if len(fits) == 1:
-                frame.group_by.append(fits.pop())
+                if cue.group("point"):
+                    frame.refers[fits.pop()] = "one"  # "这个原因的退款…": the reason the last answer named
+                else:
+                    frame.group_by.append(fits.pop())
 
     def _leading_dimension(self, surface: str) -> tuple[str, str] | None:
         """The dimension a Chinese metric name begins with, and the rest: (store, 转化率) for 门店转化率."""
@@ -594,6 +603,8 @@ class RulesEngine:
         name = match.term.target
         before = text[: match.start]
         pointed = _POINTING.search(before)
+        if pointed and name in frame.group_by:
+            return  # "各渠道…占该渠道…": the question's own breakdown, not the last answer
         if pointed:
             # "这个品类里…" / "those stores": members of the last answer, not a breakdown.
             frame.refers[name] = "all" if pointed.group("all") or pointed.group("all_en") else "one"
@@ -684,7 +695,8 @@ class RulesEngine:
         return Understood(result, confidence, frame)
 
     def _is_followup(self, frame: Frame) -> bool:
-        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole or frame.refers or frame.show_all:
+        if frame.followup or frame.before or frame.same_last_year or frame.unfilter or frame.whole or frame.refers or frame.show_all \
+                or frame.refers_previous:
             return True
         bare = not (frame.period or frame.group_by or frame.filters or frame.rank or frame.trend or frame.compare or frame.share)
         if frame.metrics and bare and len(frame.leftover) <= 4:
@@ -895,6 +907,8 @@ class RulesEngine:
             order_by = [OrderBy(metric=metrics[0], direction=frame.rank.direction)]
         if frame.rank is not None and frame.rank.limit is not None:
             limit = frame.rank.limit
+        if group_by and not compare and any(c.percent for c in frame.thresholds) and self.catalog.metric(metrics[0]).format != "percent":
+            share = True  # "less than 10% of all orders": a share threshold on a count
         for cue in frame.thresholds:
             having = [h for h in having if h.metric != metrics[0]] + [self._having(cue, metrics[0], compare, share, frame)]
         if change is not None and compare and frame.rank is None and frame.which_plural and change.direction in ("up", "down") and not frame.thresholds:
@@ -918,7 +932,7 @@ class RulesEngine:
     def _part_of(self, frame: Frame, metrics: list[str]) -> str | None:
         """Two named metrics of the same kind joined as part and whole: "A占B的比例", "B中A的占比",
         "A as a share of B", "what percent of B came from A" → the composed ratio ``A__per__B``."""
-        mentions = [(s, e, m) for s, e, m in frame.metric_spans if m in metrics]
+        mentions = [(s, e, m) for s, e, m in frame.metric_spans if m in metrics or m in frame.ambiguous_defaults]
         ids = list(dict.fromkeys(m for _, _, m in mentions))
         if len(ids) != 2:
             return None
@@ -927,7 +941,7 @@ class RulesEngine:
         text = normalize(frame.question)
         before, between, after = text[max(0, first[0] - 40): first[0]], text[first[1]: second[0]], text[second[1]: second[1] + 16]
         part = whole = None
-        if re.fullmatch(r"\s*(?:在|占|占了|占到|占据)\s*(?:整体|全部|总)?\s*", between) and re.match(
+        if re.fullmatch(r"\s*(?:在|占|占了|占到|占据)\s*(?:整体|全部|总|(?:该|本|同|各)[\u4e00-\u9fff]{1,4}?的?)?\s*", between) and re.match(
             r"\s*(?:中|里|当中|里面)?\s*(?:的)?\s*(?:所)?(?:比例|比重|占比|百分比|份额|多少|几成|百分之几|%|多大)", after
         ):
             part, whole = ids  # 促销成交额占成交总额的比例 / 促销成交额在成交总额中的占比
@@ -1022,6 +1036,8 @@ class RulesEngine:
         if frame.same_last_year and frame.compare == "year_over_year" and frame.period is None and not frame.compare_verb:
             frame.compare = None  # "去年同期呢?" asked for that period, not for a comparison with it
         frame.period = period
+        if frame.refers_previous and base.group_by and not frame.refers:
+            frame.refers[base.group_by[0]] = frame.refers_previous  # "its AOV" after "which store …"
         for dim, how in frame.refers.items():
             members = (previous.members or {}).get(dim) or ()
             if how == "one" and len(members) > 1 and previous.plan.limit != 1:

@@ -223,6 +223,7 @@ _GRAIN_PATTERNS = tuple((grain, re.compile(p)) for grain, p in _GRAIN_WORDS)
 _TREND = re.compile(
     r"趋势|走势|走向|曲线|变化情况|变化趋势|时间序列|怎么变|如何变化|变化如何|"
     r"\b(?:trend|trends|trending|trended|over time|time series|trajectory|evolution|evolved|history|moved|developed)\b"
+    r"|\bhow\b.{0,50}\b(?:is|are|has been|have been)\s+(?:going|doing|moving)\s+(?:over|across|during|in)\b"
 )
 
 

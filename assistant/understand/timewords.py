@@ -530,7 +530,7 @@ def _zh_first_n(m: re.Match[str], ctx: _Context) -> _Atom | None:
 
 _RE_EN_LAST_N = re.compile(
     rf"{_A}(?:the\s+)?(?:last|past|previous|prior|trailing|recent|latest)\s+"
-    rf"{_EN_COUNT}\s+(day|week|month|quarter|year)s?{_Z}"
+    rf"{_EN_COUNT}\s+(?:full\s+|complete\s+|whole\s+)?(day|week|month|quarter|year)s?{_Z}"
 )
 
 
