@@ -27,7 +27,7 @@ from sqlglot import exp
 
 from assistant.catalog.expressions import parse_expression, referenced_names
 from assistant.catalog.graph import JoinGraph
-from assistant.catalog.model import ColumnRef, Dimension, DimensionColumn, Metric, MetricCatalog
+from assistant.catalog.model import PER_DAY_SUFFIX, ColumnRef, Dimension, DimensionColumn, Metric, MetricCatalog
 from assistant.periods import DateRange, Grain, Period, comparison_range, month_end, resolve_period
 from assistant.plan import Filter, QueryPlan, Refuse
 
@@ -102,6 +102,8 @@ class _Compiler:
         self.row_filters = row_filters
         self.graph = _graph_for(catalog)
         self._validate_names()
+        if plan.grain is not None and any(m.endswith(PER_DAY_SUFFIX) for m in plan.metrics):
+            raise _refuse("unsupported", "a daily average is over the whole period asked; for each day's value ask for the daily series")
         period = plan.period or Period.parse(catalog.defaults.time_window)
         self.current = resolve_period(period, as_of)
         self.previous = comparison_range(period, as_of, plan.compare) if plan.compare else None
@@ -332,6 +334,12 @@ class _Compiler:
             num = self._metric_expr(metric.numerator or "", tag, numerator=True)
             den = self._metric_expr(metric.denominator or "", tag)
             return exp.Div(this=num, expression=exp.Nullif(this=den, expression=exp.Literal.number(0)))
+        if metric.id.endswith(PER_DAY_SUFFIX):
+            # A daily average: the total over the period's days (the previous period's own days for 环比/同比).
+            span = self.previous if tag == "prev" and self.previous is not None else self.current
+            days = (span.end - span.start).days + 1
+            total = self._metric_expr(metric.formula or "", tag)
+            return exp.Div(this=exp.Cast(this=total, to=exp.DataType.build("DOUBLE")), expression=exp.Literal.number(days))
         tree = parse_expression(metric.formula or "").copy()
         for column in list(tree.find_all(exp.Column)):
             column.replace(exp.paren(self._metric_expr(column.name, tag)))

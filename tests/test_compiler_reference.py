@@ -459,3 +459,19 @@ def test_a_composed_share_is_the_ratio_of_the_two_metrics_at_each_grain(demo_cat
     GROUP BY 1"""
     want = {r[0]: float(r[1]) for r in sandbox.execute(hand).rows}
     assert got.keys() == want.keys() and all(abs(got[k] - want[k]) < 1e-9 for k in want)
+
+
+def test_a_daily_average_divides_by_the_days_of_each_period(demo_catalog, sandbox):
+    plan = QueryPlan(metrics=("order_count__per_day",), period="last_month", compare="previous")
+    row = sandbox.execute(compile_plan(demo_catalog, plan, AS_OF).sql).rows[0]
+    counts = {
+        m: sandbox.execute(
+            f"SELECT COUNT(DISTINCT order_id) FROM fact_orders WHERE status <> '已取消' AND strftime(order_date, '%Y-%m') = '{m}'"
+        ).rows[0][0]
+        for m in ("2026-10", "2026-09")
+    }
+    assert math.isclose(row[0], counts["2026-10"] / 31) and math.isclose(row[1], counts["2026-09"] / 30)
+    assert demo_catalog.metric("gmv__per_day").label.en == "Daily average GMV"
+    assert not demo_catalog.has_metric("conversion_rate__per_day")
+    with pytest.raises(PlanError):
+        compile_plan(demo_catalog, QueryPlan(metrics=("gmv__per_day",), grain="day", period="last_month"), AS_OF)

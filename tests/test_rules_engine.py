@@ -572,3 +572,13 @@ def test_its_and_this_reason_point_at_the_last_answer(engine):
 
 def test_chit_chat_is_not_a_data_question(engine):
     assert engine.understand("你好呀，今天心情怎么样？", as_of=AS_OF).result.code == "not_a_data_question"
+
+
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [("上个月日均销售额", "gmv__per_day"), ("average daily GMV last month", "gmv__per_day"),
+     ("上个月平均每天多少订单", "order_count__per_day"), ("上个月日均转化率", "conversion_rate")],  # a rate is already per unit
+)
+def test_daily_averages_are_the_total_over_the_days_never_the_total(engine, question, metric):
+    plan = plan_of(engine, question)
+    assert plan.metrics == (metric,) and plan.grain is None

@@ -312,6 +312,7 @@ class Role(_Frozen):
 
 
 RATIO_SEP = "__per__"  # "a__per__b": metric a as a fraction of metric b (see MetricCatalog.metric)
+PER_DAY_SUFFIX = "__per_day"  # "gmv__per_day": the daily average over the period asked
 
 
 class MetricCatalog(_Frozen):
@@ -339,13 +340,27 @@ class MetricCatalog(_Frozen):
         for metric in self.metrics:
             if metric.id == metric_id:
                 return metric
-        composed = self._composed_ratio(metric_id)
+        composed = self._composed_ratio(metric_id) or self._per_day(metric_id)
         if composed is not None:
             return composed
         raise KeyError(metric_id)
 
     def has_metric(self, metric_id: str) -> bool:
-        return any(m.id == metric_id for m in self.metrics) or self._composed_ratio(metric_id) is not None
+        return any(m.id == metric_id for m in self.metrics) or (self._composed_ratio(metric_id) or self._per_day(metric_id)) is not None
+
+    def _per_day(self, metric_id: str) -> Metric | None:
+        """``gmv__per_day``: an additive metric's daily average over the period asked ("上个月日均销售额")."""
+        base_id, sep, rest = metric_id.partition(PER_DAY_SUFFIX)
+        if not sep or rest or PER_DAY_SUFFIX in base_id:
+            return None
+        base = next((m for m in self.metrics if m.id == base_id), None)
+        if base is None or base.kind != "simple" or (base.agg not in ("sum", "count", "count_distinct") and base.base is None):
+            return None
+        return Metric(
+            id=metric_id, label=Text(zh=f"日均{base.label.zh}", en="Daily average " + (base.label.en if base.label.en[:2].isupper() else base.label.en[:1].lower() + base.label.en[1:])),
+            description=Text(zh=f"{base.label.zh} ÷ 所问期间的天数。", en=f"{base.label.en} ÷ the number of days in the period asked."),
+            kind="derived", formula=base_id, unit=base.unit, format=base.format, direction=base.direction, owner=base.owner, tier=base.tier,
+        )
 
     def _composed_ratio(self, metric_id: str) -> Metric | None:
         """``promotion_gmv__per__gmv``: one catalog metric as a fraction of another, asked in words

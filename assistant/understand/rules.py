@@ -107,6 +107,10 @@ _OTHERS = re.compile(r"其他|其余|其它|别的|\bother\b|\bthe rest\b|\brema
 _BARE_MORE = re.compile(r"高|多|大|长|好|快")
 _BARE_LESS = re.compile(r"低|少|小|短|差|慢")
 _WHICH_OF_NAMED = re.compile(r"\bwhich\b|\bwho\b|谁|哪个|哪一个|哪家|哪条|哪一家|哪一条|哪种|哪边")
+_DAILY_AVERAGE = re.compile(
+    r"日均|平均每天|每天平均|平均每日|每日平均|平均一天|一天平均|"
+    r"\b(?:average|avg|mean)\s+(?:daily|per day|a day)\b|\bdaily (?:average|avg|mean)\b|\bper day on average\b|\bon average per day\b|\ba day on average\b"
+)
 _EACH_BEFORE = re.compile(r"(?:各|每家|每个|\beach of (?:our |the )?|\bevery |\beach )\s*$")
 _ITS = re.compile(r"\bits\b|它的|这家的|这个的")
 _THEIR = re.compile(r"\btheir\b|它们的|他们的")
@@ -831,6 +835,13 @@ class RulesEngine:
         if part_of is not None:
             metrics = [part_of]  # "促销成交额占成交总额的比例": one metric as a fraction of the other
             frame.share = False
+        if _DAILY_AVERAGE.search(normalize(frame.question)):
+            # "上个月日均销售额" / "average daily GMV": the total over the period's days — never the total itself.
+            from assistant.catalog.model import PER_DAY_SUFFIX
+
+            metrics = [f"{m}{PER_DAY_SUFFIX}" if self.catalog.has_metric(f"{m}{PER_DAY_SUFFIX}") else m for m in metrics]
+            if any(m.endswith(PER_DAY_SUFFIX) for m in metrics) and frame.trend is not None and frame.trend.grain == "day":
+                frame.trend = None  # "平均每天多少订单": one average, not the daily series
         period = frame.period or (base.period if base else None)
         compare = frame.compare or (base.compare if base else None)
         if frame.compare_base is not None:
