@@ -21,7 +21,7 @@ FLOOR = 0.95
 LANGUAGE_FLOOR = 0.93
 
 
-@pytest.fixture(scope="module", params=["demo.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml", "holdout6.yaml", "holdout7.yaml"])
+@pytest.fixture(scope="module", params=["demo.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml", "holdout6.yaml", "holdout7.yaml", "holdout8.yaml"])
 def suite_result(request, demo_catalog, sandbox):
     suite = load_suite(resource_dir("eval") / request.param)
     assert suite.as_of == AS_OF

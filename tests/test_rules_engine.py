@@ -582,3 +582,25 @@ def test_chit_chat_is_not_a_data_question(engine):
 def test_daily_averages_are_the_total_over_the_days_never_the_total(engine, question, metric):
     plan = plan_of(engine, question)
     assert plan.metrics == (metric,) and plan.grain is None
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("Equipment utilization of Line 1 and Line 4 last month", lambda p: p.group_by == ("production_line",)),
+        ("华东和华南的GMV", lambda p: p.group_by == ()),  # an amount of two members is their total
+        ("orders paid with WeChat Pay or Alipay yesterday", lambda p: p.group_by == ()),
+        ("最近90天线上渠道的投诉占全部投诉的比例是多少？", lambda p: p.metrics == ("complaint_count",) and p.share),
+    ],
+)
+def test_two_members_and_shares_of_a_count(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)
+
+
+def test_an_unknown_acronym_is_refused_and_a_word_for_three_minutes_is_asked_about(engine):
+    refused = engine.understand("上个月各产线的MTBF（平均故障间隔时间）是多少？", as_of=AS_OF).result
+    assert isinstance(refused, Refuse) and "MTBF" in refused.reason
+    asked = engine.understand("上个月各产线的时长是多少？", as_of=AS_OF).result
+    assert isinstance(asked, Clarify) and len(asked.options) == 3
+    assert plan_of(engine, "GMV YoY last month").compare == "year_over_year"

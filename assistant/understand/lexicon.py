@@ -28,6 +28,7 @@ _COMMON_WORDS = frozenset(
     "fresh premium classic home baby daily gold silver diamond normal regular other others".split()
 )
 _GENERIC_SUFFIX = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|公司|集团|商贸|贸易|食品|实业|供应链|店|门店|工厂|车间|产线|线)$")
+_SHARE_NOUNS = frozenset({"比例", "占比", "比重", "份额", "百分比"})
 _HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
 _PARTICLE = re.compile(r"[\u4e00-\u9fff][的了][\u4e00-\u9fff]|几")
 _YEARLY = re.compile(r"^((?:19|20)\d\d)\s*年?\s*(?!\d{1,2}月|-\d)(.{2,})$")  # "2026双11狂欢节", "2026 Double 11 Festival" (not "2026年10月会员日")
@@ -243,6 +244,8 @@ class Lexicon:
         for p in range(start + 1, end - 1):
             if text[p] in "的了" and any(t.kind in ("dimension", "value") for t in self._terms.get(text[start:p], ())):
                 return True
+            if text[p] == "的" and text[p + 1: end] in _SHARE_NOUNS and self._terms.get(text[start:p]):
+                return True  # 投诉的比例 is the share of complaints, not the complaint rate 投诉比例
         return False
 
     @staticmethod

@@ -111,6 +111,7 @@ _DAILY_AVERAGE = re.compile(
     r"日均|平均每天|每天平均|平均每日|每日平均|平均一天|一天平均|"
     r"\b(?:average|avg|mean)\s+(?:daily|per day|a day)\b|\bdaily (?:average|avg|mean)\b|\bper day on average\b|\bon average per day\b|\ba day on average\b"
 )
+_EITHER = re.compile(r"\bor\b|\beither\b|或|或者|还是|\bcombined\b|合计|加起来|一共|总共")
 _EACH_BEFORE = re.compile(r"(?:各|每家|每个|\beach of (?:our |the )?|\bevery |\beach )\s*$")
 _ITS = re.compile(r"\bits\b|它的|这家的|这个的")
 _THEIR = re.compile(r"\btheir\b|它们的|他们的")
@@ -665,6 +666,10 @@ class RulesEngine:
             )
             return Understood(Refuse(code="unsafe_input", reason=reason), 1.0)
         frame = self.read(stripped, as_of)
+        acronym = _unknown_acronym(stripped, frame.leftover)
+        if acronym:
+            frame.leftover = acronym  # "各产线的MTBF": a named measure the dictionary lacks — not failures instead
+            return Understood(self._refuse_unknown(frame, forced=True), 0.8, frame)
         if frame.unknown_group:
             return Understood(self._refuse_unknown_group(frame, zh), 0.8, frame)
         if signals.NOT_DATA.search(normalize(stripped)):
@@ -862,6 +867,9 @@ class RulesEngine:
                     group_by.append(dim)
             filters[dim] = Filter(dimension=dim, op="in" if op == "in" and len(values) > 1 else ("=" if op == "in" else ("!=" if len(values) == 1 else "not_in")), values=tuple(values))
             side_by_side = frame.separately or frame.which_of_named or bool(signals.COMPARE_MEMBERS.search(normalize(frame.question)))
+            if not side_by_side and op == "in" and len(values) > 1 and not _EITHER.search(normalize(frame.question)):
+                # "utilisation of Line 1 and Line 4": a rate of two members is each member's rate
+                side_by_side = any(self.catalog.metric(m).kind != "simple" or self.catalog.metric(m).format == "percent" for m in metrics)
             if side_by_side and op == "in" and len(values) > 1 and dim not in group_by:
                 group_by.append(dim)  # "华东和华南分别是多少": one row each
             elif base and dim in base.group_by and dim not in group_by and op == "in" and len(values) > 1:
@@ -1286,6 +1294,18 @@ _POINTING = re.compile(
     r"|\b(?:(?P<all_en>these|those)|this|that)\s+$"
 )
 _FUNCTION_WORDS = re.compile(r"哪个|哪家|哪条|哪些|哪一个|什么|怎么样|怎样|如何|最好|最差|多少|一下|看看|呢|吗|吧|啊|的|了|是|有|几")
+
+
+_KNOWN_ACRONYMS = frozenset("yoy mom qoq wow dod ytd mtd qtd wtd vs ok pls kpi ai q1 q2 q3 q4 h1 h2 sku".split())
+
+
+def _unknown_acronym(question: str, leftover: str) -> str:
+    """An upper-case acronym (MTBF, OEE, NPS) the reader left unplaced."""
+    left = set(re.findall(r"[a-z]+", normalize(leftover)))
+    for acronym in re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", question):
+        if acronym.lower() in left and acronym.lower() not in _KNOWN_ACRONYMS:
+            return acronym
+    return ""
 
 
 def _unexplained(leftover: str, question: str = "") -> bool:
