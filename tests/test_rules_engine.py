@@ -604,3 +604,16 @@ def test_an_unknown_acronym_is_refused_and_a_word_for_three_minutes_is_asked_abo
     asked = engine.understand("上个月各产线的时长是多少？", as_of=AS_OF).result
     assert isinstance(asked, Clarify) and len(asked.options) == 3
     assert plan_of(engine, "GMV YoY last month").compare == "year_over_year"
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("stores with GMV over 100000 CNY last month", lambda p: p.having[0].value == 100000),
+        ("上个月GMV超过10万RMB的门店", lambda p: p.having[0].value == 100000),
+        ("GMV by region, TY vs LY", lambda p: str(p.period) == "this_year" and p.compare == "year_over_year"),
+    ],
+)
+def test_currency_codes_and_ty_vs_ly_are_not_unknown_acronyms(engine, question, check):
+    plan = plan_of(engine, question)
+    assert check(plan), summary(plan)

@@ -35,10 +35,14 @@ _ABBREVIATION = re.compile(r"(?<![\w/])(" + "|".join(sorted(_ABBREVIATIONS, key=
 _WITH = re.compile(r"(?<![\w/])w/o(?![\w/])|(?<![\w/])w/(?=\s)", re.IGNORECASE)
 
 
+_THIS_VS_LAST = re.compile(r"\bTY\b(?=\s*(?:vs\.?|versus|and|&|/)\s*LY\b)")
+
+
 def expand_abbreviations(text: str) -> str:
     """A hurried manager's English: "aov per channel last wk", "compare w/ same month last yr", "qty", "hrs"."""
     if not re.search(r"[A-Za-z]", text):
         return text
+    text = _THIS_VS_LAST.sub("this year", text)  # "TY vs LY"
     text = _WITH.sub(lambda m: "without" if m.group(0).lower() == "w/o" else "with", text)
     text = _MONTHS_ABBR.sub(
         lambda m: (" " if m.start() and m.string[m.start() - 1].isdigit() else "") + ("months" if m.group(0).lower() == "mos" else "month"), text
