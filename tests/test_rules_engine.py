@@ -612,6 +612,8 @@ def test_an_unknown_acronym_is_refused_and_a_word_for_three_minutes_is_asked_abo
         ("stores with GMV over 100000 CNY last month", lambda p: p.having[0].value == 100000),
         ("上个月GMV超过10万RMB的门店", lambda p: p.having[0].value == 100000),
         ("GMV by region, TY vs LY", lambda p: str(p.period) == "this_year" and p.compare == "year_over_year"),
+        ("给CFO看的上个月GMV", lambda p: p.metrics == ("gmv",)),  # who asks is not a measure
+        ("for the CEO deck: GMV by region last month", lambda p: p.group_by == ("region",)),
     ],
 )
 def test_currency_codes_and_ty_vs_ly_are_not_unknown_acronyms(engine, question, check):

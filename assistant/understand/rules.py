@@ -1296,7 +1296,10 @@ _POINTING = re.compile(
 _FUNCTION_WORDS = re.compile(r"哪个|哪家|哪条|哪些|哪一个|什么|怎么样|怎样|如何|最好|最差|多少|一下|看看|呢|吗|吧|啊|的|了|是|有|几")
 
 
-_KNOWN_ACRONYMS = frozenset("yoy mom qoq wow dod ytd mtd qtd wtd vs ok pls kpi ai q1 q2 q3 q4 h1 h2 sku cny rmb ty ly".split())
+_KNOWN_ACRONYMS = frozenset(
+    "yoy mom qoq wow dod ytd mtd qtd wtd vs ok pls kpi ai q1 q2 q3 q4 h1 h2 sku cny rmb ty ly "
+    "ceo cfo coo cto cmo vp hr ppt pdf csv am pm fyi asap eod".split()  # who asks, and for what: not measures
+)
 
 
 def _unknown_acronym(question: str, leftover: str) -> str:
