@@ -45,3 +45,16 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     """
     monkeypatch.setenv("WENSHU_HOME", str(tmp_path_factory.getbasetemp() / "wenshu-home"))
     monkeypatch.setenv("WENSHU_EMBEDDINGS", "hashing")
+
+
+def demo_catalog_copy(folder: Path, db_path: Path) -> Path:
+    """The demo catalog copied to ``folder``, naming ``db_path`` as its source (for the several-catalog tests)."""
+    import shutil
+
+    from assistant.resources import demo_catalog_dir
+
+    shutil.copytree(demo_catalog_dir(), folder)
+    header = (folder / "catalog.yaml").read_text(encoding="utf-8")
+    (folder / "catalog.yaml").write_text(
+        header.replace("  defaults:\n", f"  source: {{type: duckdb, path: '{db_path}'}}\n  defaults:\n", 1), encoding="utf-8")
+    return folder

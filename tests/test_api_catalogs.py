@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, demo_catalog_copy
 from tests.test_api import assert_error
 from tests.test_sources import EXPECTED_FEB, _catalog, _write_folder
 
@@ -153,19 +153,6 @@ def test_a_correction_applies_only_in_its_catalog(tmp_path):
         assert store.audit.record("q", "answer", catalog="shop") and store.audit.list()[0].catalog == "shop"
 
 
-def _demo_copy(folder, demo_db_path):
-    """The demo catalog in ``folder``, naming the test database as its source."""
-    import shutil
-
-    from assistant.resources import demo_catalog_dir
-
-    shutil.copytree(demo_catalog_dir(), folder)
-    header = (folder / "catalog.yaml").read_text(encoding="utf-8")
-    (folder / "catalog.yaml").write_text(
-        header.replace("  defaults:\n", f"  source: {{type: duckdb, path: '{demo_db_path}'}}\n  defaults:\n", 1), encoding="utf-8")
-    return folder
-
-
 def test_api_workers_open_every_served_catalog(tmp_path, demo_db_path, monkeypatch):
     """`wenshu serve --api-only --workers N --catalog A --catalog B`: each worker builds the same app from the environment."""
     import os
@@ -173,7 +160,7 @@ def test_api_workers_open_every_served_catalog(tmp_path, demo_db_path, monkeypat
     from assistant.api import KeyStore
     from assistant.api.app import api_app_from_env
 
-    demo = _demo_copy(tmp_path / "demo", demo_db_path)
+    demo = demo_catalog_copy(tmp_path / "demo", demo_db_path)
     _write_folder(tmp_path / "data")
     shop = _catalog(tmp_path / "shop", "    type: folder\n    path: ../data")
     monkeypatch.setenv("WENSHU_SERVE_CATALOG", os.pathsep.join([str(demo), str(shop)]))
@@ -189,8 +176,8 @@ def test_api_workers_open_every_served_catalog(tmp_path, demo_db_path, monkeypat
 def test_serve_says_what_is_wrong_with_its_catalogs(tmp_path, demo_db_path, capsys):
     from assistant.cli import main
 
-    demo = _demo_copy(tmp_path / "demo", demo_db_path)
-    twin = _demo_copy(tmp_path / "twin", demo_db_path)
+    demo = demo_catalog_copy(tmp_path / "demo", demo_db_path)
+    twin = demo_catalog_copy(tmp_path / "twin", demo_db_path)
     assert main(["serve", "--api-only", "--catalog", str(demo), "--catalog", str(twin)]) == 2
     assert "two catalogs are named 'demo'" in capsys.readouterr().err
     assert main(["serve", "--db", str(demo_db_path), "--catalog", str(demo), "--catalog", str(twin)]) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +19,7 @@ from assistant.evaluation import (
     run_suite,
     run_suite_routed,
 )
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, demo_catalog_copy
 
 DATA = Path(__file__).parent / "data"
 ROUTING = DATA / "routing_suite.yaml"
@@ -244,12 +243,8 @@ def test_named_follow_up_and_which_catalog_turns(routed_run):
 
 def test_cli_eval_across_catalogs(tmp_path, demo_db_path, capsys):
     from assistant.cli import main
-    from assistant.resources import demo_catalog_dir
 
-    demo = tmp_path / "demo"
-    shutil.copytree(demo_catalog_dir(), demo)
-    header = (demo / "catalog.yaml").read_text(encoding="utf-8")
-    (demo / "catalog.yaml").write_text(header.replace("  defaults:\n", f"  source: {{type: duckdb, path: '{demo_db_path}'}}\n  defaults:\n", 1), encoding="utf-8")
+    demo = demo_catalog_copy(tmp_path / "demo", demo_db_path)
     out, report = tmp_path / "records.json", tmp_path / "report.md"
     code = main(["eval", str(ROUTING), "--catalog", str(demo), "--catalog", str(JAFFLE), "--json", str(out), "--report", str(report)])
     printed = capsys.readouterr().out

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import AS_OF
+from tests.conftest import AS_OF, demo_catalog_copy
 from tests.test_sources import EXPECTED_FEB, _catalog, _write_folder
 
 
@@ -62,15 +62,10 @@ def test_equally_good_readings_ask_which_catalog(router, monkeypatch):
 
 def test_cli_ask_across_catalogs(tmp_path, demo_db_path, capsys):
     import json
-    import shutil
 
     from assistant.cli import main
-    from assistant.resources import demo_catalog_dir
 
-    demo = tmp_path / "demo"
-    shutil.copytree(demo_catalog_dir(), demo)
-    header = (demo / "catalog.yaml").read_text(encoding="utf-8")
-    (demo / "catalog.yaml").write_text(header.replace("  defaults:\n", f"  source: {{type: duckdb, path: '{demo_db_path}'}}\n  defaults:\n", 1), encoding="utf-8")
+    demo = demo_catalog_copy(tmp_path / "demo", demo_db_path)
     _write_folder(tmp_path / "data")
     shop = _catalog(tmp_path / "shop", "    type: folder\n    path: ../data")
     code = main(["ask", "上个月各区域的客单价", "--catalog", str(demo), "--catalog", str(shop), "--as-of", AS_OF.isoformat(), "--json"])
