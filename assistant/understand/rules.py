@@ -1302,22 +1302,22 @@ _KNOWN_ACRONYMS = frozenset(
 )
 
 
-def _unknown_acronym(question: str, leftover: str) -> str:
-    """An upper-case acronym (MTBF, OEE, NPS) the reader left unplaced."""
+def _leftover_acronyms(question: str, leftover: str) -> list[str]:
+    """Upper-case acronyms of the question (MTBF, OEE, KPI) that the reader left unplaced."""
     left = set(re.findall(r"[a-z]+", normalize(leftover)))
-    for acronym in re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", question):
-        if acronym.lower() in left and acronym.lower() not in _KNOWN_ACRONYMS:
-            return acronym
-    return ""
+    return [a for a in re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", question) if a.lower() in left]
+
+
+def _unknown_acronym(question: str, leftover: str) -> str:
+    """An unplaced acronym that names a measure the dictionary lacks (not CFO, YoY or CNY)."""
+    return next((a for a in _leftover_acronyms(question, leftover) if a.lower() not in _KNOWN_ACRONYMS), "")
 
 
 def _unexplained(leftover: str, question: str = "") -> bool:
     """Words the reader could not place that look like a thing asked about ("electricity consumption", "OEE")."""
     han = _FUNCTION_WORDS.sub("", "".join(re.findall(r"[\u4e00-\u9fff]+", leftover)))
     words = [w for w in re.findall(r"[a-z]+", normalize(leftover)) if w not in _STOPWORDS and len(w) >= 4]
-    left = set(re.findall(r"[a-z]+", normalize(leftover)))
-    acronym = any(a.lower() in left for a in re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", question))
-    return len(han) >= 2 or len(words) >= 2 or acronym
+    return len(han) >= 2 or len(words) >= 2 or bool(_leftover_acronyms(question, leftover))
 
 
 def _stems(text: str) -> set[str]:
