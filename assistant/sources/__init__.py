@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -135,17 +137,28 @@ def _quote_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def build_folder_views(folder: Path, *, rebuild: bool = False) -> Path:
-    """A DuckDB file with one view per Parquet/CSV file of ``folder`` (rebuilt when files change)."""
-    files = table_files(folder)
+def _build_cached(kind: str, source: Path, files: list[Path], rebuild: bool, fill: Callable[[Any], dict[str, str]]) -> Path:
+    """The DuckDB file for ``source``: reused while ``files`` are unchanged, else written by ``fill(connection)``
+    (which returns table → origin) into a temporary file and swapped in whole."""
     signature = _signature(files)
-    cache = _cache_path("folder", folder)
+    cache = _cache_path(kind, source)
     if not rebuild and _fresh(cache, signature):
         return cache
     tmp = cache.with_suffix(".tmp.duckdb")
     tmp.unlink(missing_ok=True)
-    tables: dict[str, str] = {}
     with duckdb.connect(str(tmp)) as con:
+        tables = fill(con)
+    os.replace(tmp, cache)
+    _stamp(cache, signature, tables)
+    return cache
+
+
+def build_folder_views(folder: Path, *, rebuild: bool = False) -> Path:
+    """A DuckDB file with one view per Parquet/CSV file of ``folder`` (rebuilt when files change)."""
+    files = table_files(folder)
+
+    def fill(con) -> dict[str, str]:
+        tables: dict[str, str] = {}
         for file in files:
             name = table_name_for(file)
             if name in tables:
@@ -158,9 +171,9 @@ def build_folder_views(folder: Path, *, rebuild: bool = False) -> Path:
                 reader = f"read_csv({path}, auto_detect = true, header = true, sample_size = -1)"
             con.execute(f"CREATE VIEW {_quote_ident(name)} AS SELECT * FROM {reader}")
             tables[name] = file.name
-    os.replace(tmp, cache)
-    _stamp(cache, signature, tables)
-    return cache
+        return tables
+
+    return _build_cached("folder", folder, files, rebuild, fill)
 
 
 # --- SQLite -------------------------------------------------------------------------
@@ -181,19 +194,14 @@ def build_sqlite_copy(path: Path, *, rebuild: bool = False) -> Path:
 
     if not path.is_file():
         raise SourceError(f"SQLite file not found: {path} (catalog source.path)")
-    signature = _signature([path])
-    cache = _cache_path("sqlite", path)
-    if not rebuild and _fresh(cache, signature):
-        return cache
-    tmp = cache.with_suffix(".tmp.duckdb")
-    tmp.unlink(missing_ok=True)
-    tables: dict[str, str] = {}
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        names = [r[0] for r in source.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )]
-        with duckdb.connect(str(tmp)) as con:
+
+    def fill(con) -> dict[str, str]:
+        tables: dict[str, str] = {}
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = [r[0] for r in source.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )]
             for name in names:
                 frame = pd.read_sql_query(f"SELECT * FROM {_quote_ident(name)}", source)
                 con.register("wenshu_frame", frame)
@@ -201,11 +209,11 @@ def build_sqlite_copy(path: Path, *, rebuild: bool = False) -> Path:
                 con.unregister("wenshu_frame")
                 _type_text_dates(con, name)
                 tables[name] = name
-    finally:
-        source.close()
-    os.replace(tmp, cache)
-    _stamp(cache, signature, tables)
-    return cache
+        finally:
+            source.close()
+        return tables
+
+    return _build_cached("sqlite", path, [path], rebuild, fill)
 
 
 def _type_text_dates(con, table: str) -> None:
